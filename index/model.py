@@ -1,0 +1,64 @@
+"""The values that cross the boundary between `index/` and its callers (CLI, bot, renderers).
+
+Plain frozen dataclasses so they can be stored, compared and rendered by pure functions.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+Kind = Literal["article", "comment"]
+Scope = Literal["all", "article", "comments"]
+Lang = Literal["fr", "en"]
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a passage sits, precise enough to cite it and to find it again in the document."""
+
+    doc_id: str
+    kind: Kind
+    section: str | None  # article section heading ("Guerre des TPU"); None for comments
+    paragraph: int | None  # 1-based paragraph number within the section (article)
+    comment: int | None  # 1-based comment number (comments)
+    start: int  # character offsets into Document.text: text == document.text[start:end]
+    end: int
+    reply_to: int | None = None  # comment number this comment quotes, if recognised
+    doc_title: str = ""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A verbatim span of a document: the unit that is embedded, retrieved and quoted."""
+
+    id: int  # row in the vector index
+    text: str
+    location: Location
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved passage with its score and the span of its best-matching sentence."""
+
+    rank: int  # 1-based
+    score: float
+    passage: Passage
+    highlight: tuple[int, int]  # [start, end) within passage.text of the sentence that matches best
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a question gets: the top hits, which of them are quoted, and whether it answered at all."""
+
+    question: str
+    language: Lang
+    answered: bool
+    hits: tuple[Hit, ...]  # top-k whether answered or not (best first)
+    quoted: tuple[Hit, ...]  # the hits worth quoting; empty when it abstains
+    build_id: str
+    took_ms: float = 0.0
+    scope: Scope = "all"
+    extra: dict = field(default_factory=dict, compare=False)
