@@ -4,7 +4,7 @@ Plain frozen dataclasses so they can be stored, compared and rendered by pure fu
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Literal
 
 Kind = Literal["article", "comment"]
@@ -25,6 +25,7 @@ class Location:
     end: int
     reply_to: int | None = None  # comment number this comment quotes, if recognised
     doc_title: str = ""
+    role: str = "paragraph"  # "title" | "kicker" | "paragraph" | "comment": how to cite it
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -62,3 +63,6 @@ class Answer:
     took_ms: float = 0.0
     scope: Scope = "all"
     extra: dict = field(default_factory=dict, compare=False)
+
+    def with_timing(self, took_ms: float) -> "Answer":
+        return replace(self, took_ms=took_ms)

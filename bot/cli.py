@@ -1,0 +1,187 @@
+"""The `verbatim` command line: import articles, build the index, ask questions, run the bot."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+
+from index.errors import VerbatimError
+
+from .progress import progress_bar
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.handler(args) or 0
+    except VerbatimError as e:
+        print(f"verbatim: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("verbatim: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as e:  # last resort: a one-line message, the traceback only on request
+        if os.environ.get("VERBATIM_DEBUG"):
+            raise
+        print(f"verbatim: unexpected error: {type(e).__name__}: {e} (set VERBATIM_DEBUG=1 for details)",
+              file=sys.stderr)
+        return 70
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--corpus", type=Path, help="corpus directory (default: the project's corpus/)")
+    common.add_argument("--data-dir", type=Path, help="where index builds live (default: data/)")
+    common.add_argument("--embedder", choices=("e5", "sentence-transformers"), help="embedding backend")
+    common.add_argument("--model", help="model name or path for the backend")
+
+    parser = argparse.ArgumentParser(prog="verbatim", description=__doc__)
+    commands = parser.add_subparsers(metavar="COMMAND")
+
+    corpus = commands.add_parser("corpus", help="manage articles").add_subparsers(metavar="ACTION")
+    imp = corpus.add_parser("import", parents=[common], help="turn captured page text into a corpus article")
+    imp.add_argument("page", type=Path, help="page text file, as captured from the site")
+    imp.add_argument("--id", help="document id (default: from the source, date and title)")
+    imp.add_argument("--source", default="Next INpact", help="publication name")
+    imp.add_argument("--force", action="store_true", help="overwrite an existing article with the same id")
+    imp.set_defaults(handler=_corpus_import)
+
+    index = commands.add_parser("index", help="build and inspect the search index").add_subparsers(metavar="ACTION")
+    build = index.add_parser("build", parents=[common], help="build a new index and make it current")
+    build.set_defaults(handler=_index_build)
+    info = index.add_parser("info", parents=[common], help="print the manifest of the current build")
+    info.set_defaults(handler=_index_info)
+    rollback = index.add_parser("rollback", parents=[common], help="make the previous build current again")
+    rollback.set_defaults(handler=_index_rollback)
+
+    ask = commands.add_parser("ask", parents=[common], help="answer a question with quotes from the article")
+    ask.add_argument("question", help="the question, or - to read one question per line from stdin")
+    ask.add_argument("--json", action="store_true", help="print one JSON object per question")
+    ask.add_argument("--scope", choices=("all", "article", "comments"), default="all")
+    ask.add_argument("-k", type=int, default=None, help="passages to return (default from config: 5)")
+    ask.set_defaults(handler=_ask)
+
+    run = commands.add_parser("run", parents=[common], help="run the Discord bot (token from DISCORD_TOKEN)")
+    run.set_defaults(handler=_run)
+    return parser
+
+
+def _settings(args: argparse.Namespace):
+    from index.settings import Settings
+
+    return Settings.from_env(corpus_dir=args.corpus, data_dir=args.data_dir, embedder=args.embedder, model=args.model)
+
+
+def _corpus_import(args: argparse.Namespace) -> int:
+    from index.corpus import markdown_format
+    from index.corpus.page_import import import_page
+    from index.errors import CorpusError
+
+    settings = _settings(args)
+    try:
+        page = args.page.read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise CorpusError(f"cannot read {args.page}: {getattr(e, 'strerror', None) or e}") from None
+    pages = settings.corpus_dir / "pages"
+    provenance = pages / args.page.name
+    doc = import_page(page, doc_id=args.id, source=args.source, provenance=f"pages/{args.page.name}")
+    target = settings.corpus_dir / f"{doc.id}.md"
+    if target.exists() and not args.force:
+        raise CorpusError(f"{target} already exists; pass --force to overwrite it")
+    pages.mkdir(parents=True, exist_ok=True)
+    if provenance.resolve() != args.page.resolve():
+        shutil.copyfile(args.page, provenance)
+    target.write_text(markdown_format.dumps(doc), "utf-8")
+    comments = len(doc.comments)
+    print(f"imported {doc.id}: {len(doc.blocks) - comments} article blocks, {comments} comments -> {target}")
+    print("run `verbatim index build` to make it searchable")
+    return 0
+
+
+def _index_build(args: argparse.Namespace) -> int:
+    from index.build import build_index
+
+    summary = build_index(_settings(args), progress=progress_bar("embedding"))
+    print(f"built {summary.build_id}: {summary.documents} documents, {summary.passages} passages, "
+          f"{summary.sentences} sentences, dim {summary.dim}, {summary.seconds:.1f} s")
+    return 0
+
+
+def _index_info(args: argparse.Namespace) -> int:
+    from index import store
+
+    settings = _settings(args)
+    manifest = store.read_manifest(settings.data_dir)
+    print(json.dumps(manifest, indent=2, ensure_ascii=False))
+    return 0
+
+
+def _index_rollback(args: argparse.Namespace) -> int:
+    from index import store
+
+    settings = _settings(args)
+    current = store.current_build_id(settings.data_dir)
+    older = [b for b in store.complete_builds(settings.data_dir) if current is None or b < current]
+    if not older:
+        raise VerbatimError("there is no earlier build to roll back to")
+    store.switch_current(settings.data_dir, older[-1])
+    print(f"current build is now {older[-1]} (was {current})")
+    return 0
+
+
+def _ask(args: argparse.Namespace) -> int:
+    from index.service import Retriever
+
+    from .render.text import answer_json, answer_text, error_json
+
+    settings = _settings(args)
+    if args.k is not None and not 1 <= args.k <= 50:
+        raise VerbatimError("-k must be between 1 and 50")
+
+    def say_building() -> None:
+        print("verbatim: no index yet, building it first (once)…", file=sys.stderr)
+
+    retriever = Retriever.open(settings, on_build=say_building, progress=progress_bar("embedding"))
+    if args.question != "-":
+        answer = retriever.ask(args.question, scope=args.scope, k=args.k)
+        if args.json:
+            print(json.dumps(answer_json(answer), ensure_ascii=False))
+        else:
+            bold = ("\033[1m", "\033[0m") if sys.stdout.isatty() else ("", "")
+            print(answer_text(answer, bold=bold))
+        return 0
+    failures = 0
+    for line in sys.stdin:
+        question = line.rstrip("\n")
+        if not question.strip():
+            continue
+        try:
+            answer = retriever.ask(question, scope=args.scope, k=args.k)
+            row = answer_json(answer) if args.json else answer_text(answer)
+        except VerbatimError as e:
+            failures += 1
+            print(f"verbatim: error: {e}", file=sys.stderr)
+            row = error_json(question, str(e)) if args.json else f"verbatim: error: {e}"
+        print(json.dumps(row, ensure_ascii=False) if args.json else row + "\n", flush=True)
+    return 1 if failures else 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    try:
+        from .discord_app.run import main as run_bot
+    except ImportError as e:
+        raise VerbatimError(f"the Discord bot is not available: {e}") from None
+    return run_bot(_settings(args)) or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

