@@ -57,6 +57,8 @@ def _parser() -> argparse.ArgumentParser:
 
     index = commands.add_parser("index", help="build and inspect the search index").add_subparsers(metavar="ACTION")
     build = index.add_parser("build", parents=[common], help="build a new index and make it current")
+    build.add_argument("--ann", choices=("flat", "hnsw", "ivf"),
+                       help="FAISS index type (default from config: flat; see docs/benchmarks.md)")
     build.set_defaults(handler=_index_build)
     info = index.add_parser("info", parents=[common], help="print the manifest of the current build")
     info.set_defaults(handler=_index_info)
@@ -78,7 +80,8 @@ def _parser() -> argparse.ArgumentParser:
 def _settings(args: argparse.Namespace):
     from index.settings import Settings
 
-    return Settings.from_env(corpus_dir=args.corpus, data_dir=args.data_dir, embedder=args.embedder, model=args.model)
+    return Settings.from_env(corpus_dir=args.corpus, data_dir=args.data_dir, embedder=args.embedder, model=args.model,
+                             ann=getattr(args, "ann", None))
 
 
 def _corpus_import(args: argparse.Namespace) -> int:

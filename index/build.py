@@ -79,7 +79,7 @@ def build_index(settings: Settings, embedder: Embedder | None = None, progress: 
             "embedder": embedder.backend,
             "model_id": embedder.model_id,
             "dim": embedder.dim,
-            "ann": "flat",
+            "ann": settings.ann,
             "corpus_dir": str(settings.corpus_dir),
             "corpus_hash": fingerprint,
             "documents": [d.id for d in docs],

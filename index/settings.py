@@ -70,6 +70,10 @@ class Settings:
                 raise ConfigError(f"setting {f.name} has an invalid value {v!r}") from None
         if out["embedder"] not in ("e5", "sentence-transformers"):
             raise ConfigError(f"unknown embedder {out['embedder']!r}: use e5 or sentence-transformers")
+        from .ann import ANN_KINDS
+
+        if out["ann"] not in ANN_KINDS:
+            raise ConfigError(f"unknown index type ann={out['ann']!r}: use one of {', '.join(ANN_KINDS)}")
         return cls(**out)
 
     def with_(self, **changes) -> "Settings":

@@ -23,9 +23,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Iterator
 
-import faiss
 import numpy as np
 
+from .ann import DEFAULT_KIND, Ann, load_ann, make_ann
 from .errors import IndexCorrupt, IndexMismatch, IndexMissing, VerbatimError
 from .model import Location, Passage
 
@@ -47,7 +47,7 @@ class StoredIndex:
     sentences: tuple[tuple[tuple[int, int], ...], ...]  # per passage, spans within passage.text
     sentence_owner: np.ndarray  # [n_sentences] passage id of each sentence row
     sentence_vectors: np.ndarray  # [n_sentences, dim]
-    passage_index: faiss.Index
+    passage_index: Ann  # index.ann backend named by manifest["ann"] (flat, hnsw or ivf)
 
 
 def builds_dir(data_dir: Path) -> Path:
@@ -91,11 +91,11 @@ def write_build(data_dir: Path, build_id: str, manifest: dict, passages: list[Pa
         for passage, spans in zip(passages, sentences):
             row = {"id": passage.id, "text": passage.text, "location": passage.location.to_dict(), "sentences": spans}
             out.write(json.dumps(row, ensure_ascii=False) + "\n")
-    index = faiss.IndexFlatIP(passage_vectors.shape[1])
-    index.add(passage_vectors)
-    faiss.write_index(index, str(partial / PASSAGE_VECTORS))
+    index = make_ann(manifest.get("ann", DEFAULT_KIND), passage_vectors.shape[1])
+    index.add(passage_vectors)  # one add: an IVF index trains on the whole set here
+    index.save(partial / PASSAGE_VECTORS)
     np.save(partial / SENTENCE_VECTORS, sentence_vectors)
-    manifest = dict(manifest, build_id=build_id, schema_version=SCHEMA_VERSION,
+    manifest = dict(manifest, ann_params=index.params(), build_id=build_id, schema_version=SCHEMA_VERSION,
                     files={name: _sha256(partial / name) for name in DATA_FILES})
     (partial / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", "utf-8")
     _fsync_dir(partial)
@@ -171,12 +171,12 @@ def load_build(data_dir: Path, build_id: str | None = None) -> StoredIndex:
                                "it was modified or damaged; run `verbatim index build` or `verbatim index rollback`")
     try:
         passages, sentences = _read_passages(folder / PASSAGES)
-        index = faiss.read_index(str(folder / PASSAGE_VECTORS))
+        index = load_ann(manifest.get("ann", DEFAULT_KIND), folder / PASSAGE_VECTORS)
         sentence_vectors = np.load(folder / SENTENCE_VECTORS)
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as e:
         raise IndexCorrupt(f"index build {build_id} is unreadable ({e}): run `verbatim index build`") from None
     owner = np.array([p.id for p, spans in zip(passages, sentences) for _ in spans], dtype=np.int64)
-    if index.ntotal != len(passages) or len(owner) != len(sentence_vectors) or index.d != manifest.get("dim"):
+    if index.ntotal != len(passages) or len(owner) != len(sentence_vectors) or index.dim != manifest.get("dim"):
         raise IndexCorrupt(f"index build {build_id} is inconsistent (vector and passage counts differ): "
                            "run `verbatim index build`")
     return StoredIndex(build_id, manifest, tuple(passages), tuple(tuple(map(tuple, s)) for s in sentences),
