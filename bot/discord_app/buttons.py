@@ -1,0 +1,85 @@
+"""The answer's buttons, as DynamicItems: their state lives in the custom_id, so they survive restarts.
+
+Sources -> the answer's passages (ephemeral); 👍 / 👎 -> feedback stored; Share -> post sources publicly.
+Each callback delegates to the cog, which owns the store and the rendering.
+"""
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+import discord
+
+from bot.render.discord_phrases import say
+
+if TYPE_CHECKING:
+    from .cog import AskCog
+
+
+def _cog(interaction: discord.Interaction) -> "AskCog":
+    return interaction.client.get_cog("AskCog")  # type: ignore[return-value]
+
+
+class SourcesButton(discord.ui.DynamicItem[discord.ui.Button], template=r"verbatim:sources:(?P<id>[0-9]{1,18})"):
+    def __init__(self, answer_id: int, lang: str = "en"):
+        super().__init__(discord.ui.Button(
+            label=say(lang, "btn_sources"), emoji="📖", style=discord.ButtonStyle.secondary,
+            custom_id=f"verbatim:sources:{answer_id}",
+        ))
+        self.answer_id = answer_id
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str], /):
+        return cls(int(match["id"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await _cog(interaction).show_sources(interaction, self.answer_id)
+
+
+class VoteButton(discord.ui.DynamicItem[discord.ui.Button], template=r"verbatim:vote:(?P<id>[0-9]{1,18}):(?P<vote>up|down)"):
+    def __init__(self, answer_id: int, vote: str):
+        super().__init__(discord.ui.Button(
+            emoji="👍" if vote == "up" else "👎", style=discord.ButtonStyle.secondary,
+            custom_id=f"verbatim:vote:{answer_id}:{vote}",
+        ))
+        self.answer_id = answer_id
+        self.vote = vote
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str], /):
+        return cls(int(match["id"]), match["vote"])
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await _cog(interaction).record_vote(interaction, self.answer_id, 1 if self.vote == "up" else -1)
+
+
+class ShareButton(discord.ui.DynamicItem[discord.ui.Button], template=r"verbatim:share:(?P<id>[0-9]{1,18})"):
+    def __init__(self, answer_id: int, lang: str = "en"):
+        super().__init__(discord.ui.Button(
+            label=say(lang, "btn_share"), style=discord.ButtonStyle.primary, custom_id=f"verbatim:share:{answer_id}",
+        ))
+        self.answer_id = answer_id
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str], /):
+        return cls(int(match["id"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await _cog(interaction).share_sources(interaction, self.answer_id)
+
+
+DYNAMIC_ITEMS = (SourcesButton, VoteButton, ShareButton)
+
+
+def answer_view(answer_id: int, lang: str) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(SourcesButton(answer_id, lang))
+    view.add_item(VoteButton(answer_id, "up"))
+    view.add_item(VoteButton(answer_id, "down"))
+    return view
+
+
+def share_view(answer_id: int, lang: str) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(ShareButton(answer_id, lang))
+    return view

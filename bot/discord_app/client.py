@@ -1,0 +1,131 @@
+"""The bot: a `commands.Bot` that loads the cog in `setup_hook` and syncs commands only when they change.
+
+Pings are off for every message (`AllowedMentions.none()`): an answer echoes user text and
+article text, and neither may ever notify anyone.
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+from pathlib import Path
+from typing import Callable
+
+import discord
+from discord.ext import commands
+
+from .answers_store import AnswersStore
+from .buttons import DYNAMIC_ITEMS
+from .cog import AskCog
+from .config import BotConfig
+from .gateway import use_api_base, use_gateway_of
+from .limits import Limits
+from .loop_monitor import LoopMonitor
+from .worker import RetrieverWorker
+
+log = logging.getLogger(__name__)
+
+
+def intents_for(config: BotConfig) -> discord.Intents:
+    """Guilds and messages; message content only when answer channels need it (a privileged intent).
+
+    Mentions of the bot carry their content without the privileged intent.
+    """
+    intents = discord.Intents.none()
+    intents.guilds = True
+    intents.guild_messages = True
+    intents.dm_messages = True
+    intents.message_content = bool(config.answer_channels)
+    return intents
+
+
+class VerbatimBot(commands.Bot):
+    def __init__(self, config: BotConfig, *, data_dir: Path, max_question_chars: int,
+                 open_retriever: Callable[[], object]):
+        if config.api_base:
+            use_api_base(config.api_base)
+        super().__init__(
+            command_prefix=commands.when_mentioned,  # unused: no text commands, mentions are questions
+            intents=intents_for(config),
+            allowed_mentions=discord.AllowedMentions.none(),
+            help_command=None,
+        )
+        self.config = config
+        self.data_dir = data_dir
+        self.max_question_chars = max_question_chars
+        self.worker = RetrieverWorker(open_retriever)
+        self.store = AnswersStore(data_dir / "discord" / "answers.sqlite3")
+        self.limits = Limits(config.user_cooldown, config.guild_limit, config.guild_window)
+        self.monitor = LoopMonitor(data_dir / "discord" / "status.json", self._status)
+        self._refresher: asyncio.Task | None = None
+
+    def _status(self) -> dict:
+        return {"ready": self.is_ready() and not self.is_closed(), "build_id": self.worker.build_id,
+                "pending": self.worker.pending, "answered": self.worker.answered,
+                "latency_ms": round(self.latency * 1000, 1) if self.latency == self.latency else None}
+
+    async def setup_hook(self) -> None:
+        self.monitor.start()
+        if self.config.api_base:
+            await use_gateway_of(self.http)
+        build = await self.worker.start()
+        log.info("serving index build %s", build)
+        await self.add_cog(AskCog(self))
+        self.add_dynamic_items(*DYNAMIC_ITEMS)
+        await self.sync_commands_if_changed()
+        self._refresher = asyncio.create_task(self._refresh_forever(), name="verbatim-index-refresh")
+
+    # Text commands are not used; the cog's listener handles mentions.
+    async def on_message(self, message: discord.Message, /) -> None:
+        return
+
+    async def on_ready(self) -> None:
+        log.info("ready as %s in %d guild(s)", self.user, len(self.guilds))
+        self.monitor.write()
+
+    async def _refresh_forever(self) -> None:
+        """Look for a newer index build now and then; a failed refresh keeps the current one."""
+        while True:
+            await asyncio.sleep(self.config.refresh_seconds)
+            try:
+                await self.worker.refresh()
+            except Exception:
+                log.exception("index refresh failed; still serving build %s", self.worker.build_id)
+
+    # ----- command sync ------------------------------------------------------------------------
+
+    def _sync_target(self) -> discord.Object | None:
+        return discord.Object(self.config.sync_guild) if self.config.sync_guild else None
+
+    def commands_hash(self) -> str:
+        guild = self._sync_target()
+        if guild is not None:
+            self.tree.copy_global_to(guild=guild)
+        payload = [c.to_dict(self.tree) for c in self.tree.get_commands(guild=guild)]
+        blob = json.dumps({"target": guild.id if guild else "global", "app": self.application_id, "commands": payload},
+                          sort_keys=True)
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+    async def sync_commands_if_changed(self) -> bool:
+        """Sync to the test guild (instant) or globally, but only when the command tree changed."""
+        digest = self.commands_hash()
+        stamp = self.data_dir / "discord" / "commands.sha256"
+        if stamp.exists() and stamp.read_text().strip() == digest:
+            log.info("application commands unchanged; not syncing")
+            return False
+        synced = await self.tree.sync(guild=self._sync_target())
+        stamp.parent.mkdir(parents=True, exist_ok=True)
+        stamp.write_text(digest + "\n")
+        where = f"guild {self.config.sync_guild}" if self.config.sync_guild else "globally"
+        log.info("synced %d application command(s) %s", len(synced), where)
+        return True
+
+    async def close(self) -> None:
+        if self._refresher:
+            self._refresher.cancel()
+        self.monitor.stop()
+        await super().close()
+        self.monitor.write()
+        self.worker.close()
+        self.store.close()

@@ -1,0 +1,187 @@
+"""The conversation: /ask, /source (with autocomplete), @mentions, and what the buttons do.
+
+Each question follows one path (`_answer`): checks, then the worker, then the store, then a
+rendered payload. Discord objects stay here; rendering is pure (bot.render), retrieval is behind
+the worker (bot.discord_app.worker).
+"""
+from __future__ import annotations
+
+import logging
+import re
+from typing import TYPE_CHECKING, Literal, Optional
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.render.discord_payloads import Payload, answer_choice, answer_payload, notice_payload, sources_payload
+from bot.render.discord_phrases import lang_of_locale, say
+from index.errors import BadQuestion, VerbatimError
+
+from .buttons import answer_view, share_view
+
+if TYPE_CHECKING:
+    from .client import VerbatimBot
+
+log = logging.getLogger(__name__)
+
+QUESTION_MAX_CHARS = 1000  # the slash option's cap; the cog sets it from the index settings at load
+_FRENCH_HINT = re.compile(r"\b(le|la|les|des|du|est|que|qui|quoi|quel|quelle|pourquoi|comment|qu'|l'|d')\b", re.I)
+
+
+def send_kwargs(payload: Payload) -> dict:
+    return {"content": payload.content or None, "embeds": [discord.Embed.from_dict(e) for e in payload.embeds]}
+
+
+def guess_lang(text: str, fallback: str = "en") -> str:
+    """Only for refusals sent before there is an Answer (whose language then decides)."""
+    return "fr" if _FRENCH_HINT.search(text) else fallback
+
+
+class AskCog(commands.Cog):
+    def __init__(self, bot: "VerbatimBot"):
+        self.bot = bot
+        # The option's max length follows the configured cap (so changing it re-syncs the commands).
+        self.ask_command.get_parameter("question")  # fails loudly if the parameter is renamed
+        self.ask_command._params["question"].max_value = bot.max_question_chars
+
+    # ----- checks shared by every entry point -------------------------------------------------
+
+    def _refusal(self, question: str, user_id: int, guild_id: int | None, lang: str) -> str | None:
+        """The polite reply for a question that must not run now, or None to go ahead."""
+        stripped = question.strip()
+        if not stripped:
+            return say(lang, "empty")
+        if len(stripped) > self.bot.max_question_chars:
+            return say(lang, "too_long", length=len(stripped), limit=self.bot.max_question_chars)
+        refusal = self.bot.limits.check(user_id, guild_id)
+        if refusal is not None:
+            return say(lang, refusal.reason, seconds=refusal.seconds)
+        return None
+
+    async def _answer(self, question: str, scope: str, *, user: discord.abc.User, guild_id: int | None,
+                      channel_id: int, lang: str) -> tuple[Payload, discord.ui.View | None]:
+        """Ask the worker, store the answer, render it. Errors become a one-line reply, never silence."""
+        try:
+            answer = await self.bot.worker.ask(question.strip(), scope)
+        except (BadQuestion, VerbatimError) as e:
+            return notice_payload(say(lang, "failed", reason=str(e))), None
+        except Exception:
+            log.exception("answering %r failed", question[:200])
+            return notice_payload(say(lang, "busy")), None
+        answer_id = self.bot.store.add(answer, guild_id=guild_id, channel_id=channel_id, asker_id=user.id,
+                                       asker_name=user.display_name)
+        log.info("answer #%d (%s, %.0f ms, build %s)", answer_id, "quoted" if answer.answered else "abstained",
+                 answer.took_ms, answer.build_id)
+        return answer_payload(answer, answer_id), answer_view(answer_id, answer.language)
+
+    # ----- /ask -------------------------------------------------------------------------------
+
+    @app_commands.command(name="ask", description="Ask a question about the article; the answer quotes it verbatim.")
+    @app_commands.describe(question="Your question, in French or English", scope="Where to look (default: everywhere)")
+    async def ask_command(self, interaction: discord.Interaction, question: app_commands.Range[str, 1, QUESTION_MAX_CHARS],
+                          scope: Literal["all", "article", "comments"] = "all") -> None:
+        lang = guess_lang(question, lang_of_locale(interaction.locale))
+        if not self.bot.config.allows(interaction.guild_id, interaction.channel_id):
+            await interaction.response.send_message(say(lang, "not_allowed"), ephemeral=True)
+            return
+        refusal = self._refusal(question, interaction.user.id, interaction.guild_id, lang)
+        if refusal:
+            await interaction.response.send_message(**send_kwargs(notice_payload(refusal)), ephemeral=True)
+            return
+        await interaction.response.defer(thinking=True)  # within Discord's 3 s; the answer may take longer
+        payload, view = await self._answer(question, scope, user=interaction.user, guild_id=interaction.guild_id,
+                                           channel_id=interaction.channel_id or 0, lang=lang)
+        await interaction.edit_original_response(**send_kwargs(payload), view=view)
+
+    # ----- /source ----------------------------------------------------------------------------
+
+    @app_commands.command(name="source", description="Show the passages an answer quoted, in full, with scores.")
+    @app_commands.describe(answer="Answer number (default: the latest answer in this channel)")
+    async def source_command(self, interaction: discord.Interaction, answer: Optional[app_commands.Range[str, 1, 100]] = None) -> None:
+        lang = lang_of_locale(interaction.locale)
+        if answer is None:
+            stored = self.bot.store.latest_in_channel(interaction.channel_id or 0)
+            if stored is None:
+                await interaction.response.send_message(say(lang, "no_answer_yet"), ephemeral=True)
+                return
+            await self.show_sources(interaction, stored.id)
+            return
+        digits = re.sub(r"\D", "", answer)
+        if not digits or len(digits) > 18:
+            await interaction.response.send_message(say(lang, "unknown_answer", id=answer[:20].replace("`", "")), ephemeral=True)
+            return
+        await self.show_sources(interaction, int(digits))
+
+    @source_command.autocomplete("answer")
+    async def source_autocomplete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        rows = self.bot.store.recent(channel_id=interaction.channel_id or 0, guild_id=interaction.guild_id,
+                                     query=current.lstrip("#"))
+        return [app_commands.Choice(name=name, value=value) for name, value in (answer_choice(i, q) for i, q in rows)]
+
+    # ----- what the buttons do (also used by /source) -------------------------------------------
+
+    async def show_sources(self, interaction: discord.Interaction, answer_id: int) -> None:
+        stored = self.bot.store.get(answer_id)
+        if stored is None:
+            lang = lang_of_locale(interaction.locale)
+            await interaction.response.send_message(say(lang, "unknown_answer", id=answer_id), ephemeral=True)
+            return
+        payload = sources_payload(stored.answer, stored.id, stored.asker_name)
+        await interaction.response.send_message(**send_kwargs(payload), ephemeral=True,
+                                                view=share_view(stored.id, stored.answer.language))
+
+    async def share_sources(self, interaction: discord.Interaction, answer_id: int) -> None:
+        stored = self.bot.store.get(answer_id)
+        if stored is None:
+            await self.show_sources(interaction, answer_id)
+            return
+        payload = sources_payload(stored.answer, stored.id, stored.asker_name, shared_by=interaction.user.display_name)
+        await interaction.response.send_message(**send_kwargs(payload), ephemeral=False)
+
+    async def record_vote(self, interaction: discord.Interaction, answer_id: int, vote: int) -> None:
+        stored = self.bot.store.get(answer_id)
+        lang = stored.answer.language if stored else lang_of_locale(interaction.locale)
+        if stored is None:
+            await interaction.response.send_message(say(lang, "unknown_answer", id=answer_id), ephemeral=True)
+            return
+        self.bot.store.set_feedback(answer_id, interaction.user.id, vote)
+        log.info("feedback %+d on answer #%d", vote, answer_id)
+        await interaction.response.send_message(say(lang, "thanks"), ephemeral=True)
+
+    # ----- @mentions and answer channels --------------------------------------------------------
+
+    def _question_in(self, message: discord.Message) -> str | None:
+        """The question a message asks the bot, or None if it is not for the bot."""
+        me = self.bot.user
+        if me is None or message.author.bot or message.webhook_id is not None:
+            return None
+        mention = re.compile(rf"<@!?{me.id}>")
+        if mention.search(message.content or ""):
+            return mention.sub(" ", message.content).strip()
+        if message.channel.id in self.bot.config.answer_channels and (message.content or "").rstrip().endswith("?"):
+            return message.content.strip()
+        return None
+
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        question = self._question_in(message)
+        if question is None:
+            return
+        guild_id = message.guild.id if message.guild else None
+        if not self.bot.config.allows(guild_id, message.channel.id):
+            log.info("ignored a mention in channel %s (not allowed)", message.channel.id)
+            return
+        locale = message.guild.preferred_locale if message.guild else None
+        lang = guess_lang(question, lang_of_locale(locale))
+        refusal = self._refusal(question, message.author.id, guild_id, lang)
+        if refusal:
+            await message.reply(**send_kwargs(notice_payload(refusal)), mention_author=False)
+            return
+        async with message.channel.typing():
+            payload, view = await self._answer(question, "all", user=message.author, guild_id=guild_id,
+                                               channel_id=message.channel.id, lang=lang)
+        kwargs = send_kwargs(payload)
+        if view is not None:
+            kwargs["view"] = view
+        await message.reply(**kwargs, mention_author=False)

@@ -1,0 +1,59 @@
+"""Measures how long the event loop is blocked, and writes a small status file for health checks.
+
+A task sleeps for a short tick and records how late it wakes up: that lateness is a stall the
+gateway heartbeats and the 3-second interaction deadline would suffer too.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import time
+from pathlib import Path
+from typing import Callable
+
+log = logging.getLogger(__name__)
+
+TICK = 0.05
+
+
+class LoopMonitor:
+    def __init__(self, status_path: Path, status: Callable[[], dict], write_every: float = 2.0):
+        self.status_path = status_path
+        self._status = status
+        self._write_every = write_every
+        self.max_stall_ms = 0.0
+        self.window_max_ms = 0.0  # since the last status write
+        self._task: asyncio.Task | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="verbatim-loop-monitor")
+
+    async def _run(self) -> None:
+        last_write = 0.0
+        while True:
+            before = time.perf_counter()
+            await asyncio.sleep(TICK)
+            stall = max(0.0, (time.perf_counter() - before - TICK) * 1000)
+            self.max_stall_ms = max(self.max_stall_ms, stall)
+            self.window_max_ms = max(self.window_max_ms, stall)
+            if time.monotonic() - last_write >= self._write_every:
+                last_write = time.monotonic()
+                self.write()
+                self.window_max_ms = 0.0
+
+    def write(self) -> None:
+        """Atomically replace the status file (read by the Docker HEALTHCHECK and the tests)."""
+        data = {"at": time.time(), "pid": os.getpid(), "max_loop_stall_ms": round(self.max_stall_ms, 1),
+                "recent_loop_stall_ms": round(self.window_max_ms, 1), **self._status()}
+        tmp = self.status_path.with_suffix(".tmp")
+        try:
+            tmp.write_text(json.dumps(data), "utf-8")
+            os.replace(tmp, self.status_path)
+        except OSError as e:  # a full disk must not take the bot down
+            log.warning("cannot write %s: %s", self.status_path, e)
+
+    def stop(self) -> None:
+        if self._task:
+            self._task.cancel()

@@ -1,0 +1,81 @@
+"""`verbatim run`: start the Discord bot until SIGTERM or Ctrl-C, then shut down cleanly."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+from typing import TYPE_CHECKING
+
+import discord
+
+from index.errors import VerbatimError
+
+from .config import BotConfig
+
+if TYPE_CHECKING:
+    from index.settings import Settings
+
+log = logging.getLogger("bot.discord_app")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The `run` subcommand's options (bot/cli.py registers them)."""
+    parser.add_argument("--sync", action="store_true",
+                        help="sync application commands to Discord even if they look unchanged")
+
+
+async def serve(config: BotConfig, settings: "Settings", force_sync: bool = False) -> None:
+    from index.service import Retriever
+
+    from .client import VerbatimBot
+
+    bot = VerbatimBot(config, data_dir=settings.data_dir, max_question_chars=settings.max_question_chars,
+                      open_retriever=lambda: Retriever.open(settings))
+    if force_sync:
+        (settings.data_dir / "discord" / "commands.sha256").unlink(missing_ok=True)
+
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, lambda s=sig: (log.info("%s received, shutting down", s.name),
+                                                    loop.create_task(bot.close())))
+    async with bot:
+        await bot.start(config.token)
+    log.info("stopped")
+
+
+def main(args: "Settings | argparse.Namespace | list[str] | None" = None) -> int:
+    """Entry point. `args` may be the index Settings the CLI already resolved, parsed options, or argv."""
+    from index.settings import Settings
+
+    settings = args if isinstance(args, Settings) else None
+    if not isinstance(args, (Settings, argparse.Namespace)):
+        parser = argparse.ArgumentParser(prog="verbatim run", description=__doc__)
+        add_arguments(parser)
+        args = parser.parse_args(args)
+    force_sync = bool(getattr(args, "sync", False)) or os.environ.get("VERBATIM_DISCORD_FORCE_SYNC", "") not in ("", "0")
+    discord.utils.setup_logging(level=logging.INFO)
+    try:
+        settings = settings or Settings.from_env()
+        config = BotConfig.from_env()
+        asyncio.run(serve(config, settings, force_sync=force_sync))
+    except VerbatimError as e:
+        print(f"verbatim run: {e}", file=sys.stderr)
+        return 2
+    except discord.LoginFailure:
+        print("verbatim run: Discord rejected the token: check DISCORD_TOKEN (Developer Portal → Bot → Reset Token)",
+              file=sys.stderr)
+        return 2
+    except discord.PrivilegedIntentsRequired:
+        print("verbatim run: answer channels need the Message Content intent: enable it in the Developer Portal "
+              "(Bot → Privileged Gateway Intents) or unset VERBATIM_DISCORD_ANSWER_CHANNELS", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

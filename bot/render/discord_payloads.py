@@ -1,0 +1,159 @@
+"""Answer -> Discord message payload, as pure functions.
+
+Payloads are plain dicts in Discord's JSON shape (the cog turns them into `discord.Embed`s), so
+they can be property-tested against Discord's limits without a client. Every string that can
+grow goes through `discord_limits.trim`; user-typed text goes through `escape_user_text`.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from discord.utils import escape_markdown, escape_mentions
+
+from index.model import Answer, Hit
+
+from . import discord_limits as L
+from .discord_limits import trim
+from .discord_phrases import say
+
+from .citation import cite
+from .quote import excerpt
+
+ANSWER_COLOUR = 0x2B6CB0
+ABSTAIN_COLOUR = 0x718096
+MAX_QUOTE_CHARS = 900  # per quoted passage in an answer; the full passage is in /source
+_LINE_START = re.compile(r"^([#>\-*+]|\d+\.)", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Payload:
+    """A message body: what `send`/`edit` receive as content and embeds."""
+
+    content: str = ""
+    embeds: tuple[dict, ...] = field(default_factory=tuple)
+
+
+def escape_user_text(text: str) -> str:
+    """Text a user typed, made inert: one line, no markdown, no pings, no masked links."""
+    one_line = " ".join(text.split())
+    safe = escape_mentions(escape_markdown(one_line))
+    return _LINE_START.sub(r"\\\1", safe)
+
+
+def emphasised(hit: Hit) -> str:
+    """The whole passage, verbatim, with the best-matching sentence in bold."""
+    text = hit.passage.text
+    start, end = hit.highlight
+    if not (0 <= start < end <= len(text)) or not text[start:end].strip():
+        return text
+    # Keep whitespace outside the ** markers, or Discord will not render the bold.
+    inner = text[start:end]
+    lead = len(inner) - len(inner.lstrip())
+    tail = len(inner) - len(inner.rstrip())
+    s, e = start + lead, end - tail
+    return f"{text[:s]}**{text[s:e]}**{text[e:]}"
+
+
+def bold_excerpt(hit: Hit, max_chars: int) -> str:
+    """A verbatim excerpt around the best sentence, that sentence in bold (spaces kept outside the **)."""
+    ex = excerpt(hit, max_chars - 4)
+    sentence = ex.sentence.strip()
+    if not sentence:
+        return ex.plain()
+    lead = ex.sentence[: len(ex.sentence) - len(ex.sentence.lstrip())]
+    tail = ex.sentence[len(ex.sentence.rstrip()):]
+    return f"{ex.before}{lead}**{sentence}**{tail}{ex.after}"
+
+
+def short_build(build_id: str) -> str:
+    return trim(build_id, 40)
+
+
+def answer_payload(answer: Answer, answer_id: int) -> Payload:
+    """The public reply: the question, the quoted passages with citations, and where to see sources."""
+    lang = answer.language
+    title = trim(escape_user_text(answer.question), L.EMBED_TITLE)
+    footer = trim(say(lang, "answer_footer", id=answer_id, build=short_build(answer.build_id)), L.FOOTER_TEXT)
+    budget = min(L.EMBED_DESCRIPTION, L.EMBEDS_TOTAL - len(title) - len(footer))
+    if answer.answered and answer.quoted:
+        intro = say(lang, "intro")
+        description = intro + "\n" + _quotes_block(answer.quoted, lang, budget - len(intro) - 1)
+        colour = ANSWER_COLOUR
+    else:
+        description = trim(say(lang, "not_found"), budget)
+        colour = ABSTAIN_COLOUR
+    embed = {"title": title, "description": description, "footer": {"text": footer}, "color": colour}
+    return Payload(content="", embeds=(embed,))
+
+
+def _quotes_block(hits: tuple[Hit, ...], lang: str, budget: int) -> str:
+    hits = hits[: L.EMBEDS_PER_MESSAGE]
+    citations = [f"— *{trim(cite(h.passage.location, lang), 200)}*" for h in hits]
+    separators = 2 * (len(hits) - 1)
+    room = budget - sum(len(c) + 1 for c in citations) - separators
+    per_quote = max(40, min(MAX_QUOTE_CHARS, room // max(len(hits), 1)))
+    blocks = []
+    for hit, citation in zip(hits, citations):
+        text = bold_excerpt(hit, per_quote)
+        lines = [ln for ln in text.splitlines() if ln.strip()] or [text]
+        quoted = "\n".join("> " + ln for ln in lines)
+        # "> " prefixes can push a quote past its share: trim the quote, never the citation.
+        quoted = trim(quoted, per_quote + 2 * len(lines))
+        blocks.append(f"{quoted}\n{citation}")
+    return trim("\n\n".join(blocks), budget)
+
+
+def sources_payload(answer: Answer, answer_id: int, asker: str, shared_by: str | None = None) -> Payload:
+    """/source: each cited passage in full (matched sentence in bold), its location, score and build.
+
+    When the answer abstained, the closest passage is shown instead, labelled as not an answer.
+    """
+    lang = answer.language
+    cited = bool(answer.answered and answer.quoted)
+    hits = (answer.quoted if cited else answer.hits[:1])[: L.EMBEDS_PER_MESSAGE]
+    if shared_by is None:
+        content = say(lang, "sources_title", id=answer_id, question=escape_user_text(answer.question))
+    else:
+        content = say(lang, "shared_by", id=answer_id, user=escape_user_text(shared_by))
+    content = trim(content, L.CONTENT)
+    if not hits:
+        return Payload(content=trim(content + "\n" + say(lang, "not_found"), L.CONTENT))
+    label = say(lang, "cited" if cited else "closest")
+    footer = trim(
+        say(lang, "sources_footer", id=answer_id, asker=escape_user_text(asker), build=short_build(answer.build_id)),
+        L.FOOTER_TEXT,
+    )
+    heads = []
+    for hit in hits:
+        title = trim(cite(hit.passage.location, lang), L.EMBED_TITLE)
+        fields = [
+            {"name": say(lang, "score"), "value": f"{hit.score:.3f}", "inline": True},
+            {"name": say(lang, "rank"), "value": f"{hit.rank} · {label}", "inline": True},
+        ]
+        heads.append((title, fields))
+    fixed = len(footer) + sum(len(t) + sum(len(f["name"]) + len(f["value"]) for f in fs) for t, fs in heads)
+    per_description = min(L.EMBED_DESCRIPTION, (L.EMBEDS_TOTAL - fixed) // len(hits))
+    embeds = []
+    for i, (hit, (title, fields)) in enumerate(zip(hits, heads)):
+        embed = {
+            "title": title,
+            "description": trim(emphasised(hit), per_description),
+            "fields": fields,
+            "color": ANSWER_COLOUR if cited else ABSTAIN_COLOUR,
+        }
+        if i == len(hits) - 1:
+            embed["footer"] = {"text": footer}
+        embeds.append(embed)
+    return Payload(content=content, embeds=tuple(embeds))
+
+
+def notice_payload(text: str) -> Payload:
+    """A short message with no embed (cooldowns, errors, confirmations)."""
+    return Payload(content=trim(text, L.CONTENT))
+
+
+def answer_choice(answer_id: int, question: str) -> tuple[str, str]:
+    """An autocomplete choice for /source: a readable name and the answer id as value."""
+    name = trim(f"#{answer_id} · {' '.join(question.split())}", L.CHOICE_NAME)
+    return name, str(answer_id)

@@ -1,0 +1,64 @@
+"""The words the bot says around quotes, in the question's language (French or English)."""
+from __future__ import annotations
+
+PHRASES: dict[str, dict[str, str]] = {
+    "en": {
+        "intro": "From the article:",
+        "not_found": "That is not in the article, as far as I can find. The closest passage is under **Sources**.",
+        "answer_footer": "Answer #{id} · index build {build} · /source {id}",
+        "sources_title": "Sources of answer #{id}: {question}",
+        "closest": "Closest passage (not an answer)",
+        "cited": "Cited passage",
+        "score": "Score",
+        "rank": "Rank",
+        "build": "Index build",
+        "sources_footer": "Answer #{id} · asked by {asker} · index build {build}",
+        "cooldown": "You are asking quickly. Please try again in {seconds} s.",
+        "guild_rate": "This server is asking a lot right now. Please try again in {seconds} s.",
+        "too_long": "That question is too long ({length} characters). Please keep it under {limit} characters.",
+        "empty": "Ask me a question about the article, for example: @Verbatim what is the article about?",
+        "no_answer_yet": "No answer in this channel yet. Ask one with /ask.",
+        "unknown_answer": "I have no answer #{id}. Recent answers are offered as you type.",
+        "not_allowed": "I don't answer questions here.",
+        "failed": "Sorry, I could not answer that: {reason}",
+        "busy": "Sorry, something went wrong on my side. Please try again in a moment.",
+        "thanks": "Thanks for the feedback.",
+        "shared_by": "Sources of answer #{id}, shared by {user}",
+        "btn_sources": "Sources",
+        "btn_share": "Share in channel",
+    },
+    "fr": {
+        "intro": "D’après l’article :",
+        "not_found": "Ce n'est pas dans l'article, pour autant que je puisse en juger. Le passage le plus proche est dans **Sources**.",
+        "answer_footer": "Réponse n° {id} · index {build} · /source {id}",
+        "sources_title": "Sources de la réponse n° {id} : {question}",
+        "closest": "Passage le plus proche (pas une réponse)",
+        "cited": "Passage cité",
+        "score": "Score",
+        "rank": "Rang",
+        "build": "Index",
+        "sources_footer": "Réponse n° {id} · question de {asker} · index {build}",
+        "cooldown": "Vous posez vos questions un peu vite. Réessayez dans {seconds} s.",
+        "guild_rate": "Ce serveur pose beaucoup de questions en ce moment. Réessayez dans {seconds} s.",
+        "too_long": "Cette question est trop longue ({length} caractères). Restez sous {limit} caractères.",
+        "empty": "Posez-moi une question sur l'article, par exemple : @Verbatim de quoi parle l'article ?",
+        "no_answer_yet": "Pas encore de réponse dans ce salon. Posez une question avec /ask.",
+        "unknown_answer": "Je n'ai pas de réponse n° {id}. Les réponses récentes sont proposées pendant la saisie.",
+        "not_allowed": "Je ne réponds pas aux questions ici.",
+        "failed": "Désolé, je n'ai pas pu répondre : {reason}",
+        "busy": "Désolé, un problème de mon côté. Réessayez dans un instant.",
+        "thanks": "Merci pour votre avis.",
+        "shared_by": "Sources de la réponse n° {id}, partagées par {user}",
+        "btn_sources": "Sources",
+        "btn_share": "Partager dans le salon",
+    },
+}
+
+
+def lang_of_locale(locale: object) -> str:
+    """French for a French Discord locale, English otherwise (used before there is an Answer)."""
+    return "fr" if str(locale or "").lower().startswith("fr") else "en"
+
+
+def say(lang: str, key: str, **values: object) -> str:
+    return PHRASES.get(lang, PHRASES["en"])[key].format(**values)
