@@ -10,12 +10,14 @@ import json
 import logging
 import os
 import time
+from collections import deque
 from pathlib import Path
 from typing import Callable
 
 log = logging.getLogger(__name__)
 
 TICK = 0.05
+NOTABLE_MS = 20.0  # stalls at least this long are kept (with their time) in the status file
 
 
 class LoopMonitor:
@@ -25,6 +27,7 @@ class LoopMonitor:
         self._write_every = write_every
         self.max_stall_ms = 0.0
         self.window_max_ms = 0.0  # since the last status write
+        self.notable: deque[tuple[float, float]] = deque(maxlen=500)  # (unix time, stall ms)
         self._task: asyncio.Task | None = None
 
     def start(self) -> None:
@@ -38,6 +41,8 @@ class LoopMonitor:
             stall = max(0.0, (time.perf_counter() - before - TICK) * 1000)
             self.max_stall_ms = max(self.max_stall_ms, stall)
             self.window_max_ms = max(self.window_max_ms, stall)
+            if stall >= NOTABLE_MS:
+                self.notable.append((round(time.time(), 3), round(stall, 1)))
             if time.monotonic() - last_write >= self._write_every:
                 last_write = time.monotonic()
                 self.write()
@@ -46,7 +51,8 @@ class LoopMonitor:
     def write(self) -> None:
         """Atomically replace the status file (read by the Docker HEALTHCHECK and the tests)."""
         data = {"at": time.time(), "pid": os.getpid(), "max_loop_stall_ms": round(self.max_stall_ms, 1),
-                "recent_loop_stall_ms": round(self.window_max_ms, 1), **self._status()}
+                "recent_loop_stall_ms": round(self.window_max_ms, 1),
+                "stalls": list(self.notable), **self._status()}
         tmp = self.status_path.with_suffix(".tmp")
         try:
             tmp.write_text(json.dumps(data), "utf-8")

@@ -12,6 +12,8 @@ from typing import Any, Callable
 
 log = logging.getLogger(__name__)
 
+WARM_UP_QUESTION = "De quoi parle l'article ?"
+
 
 class RetrieverWorker:
     def __init__(self, open_retriever: Callable[[], Any]):
@@ -36,8 +38,13 @@ class RetrieverWorker:
         return self._retriever
 
     async def start(self) -> str:
-        """Open the retriever; returns the build id it serves."""
-        return await self._run(lambda: self._retriever_now().build_id)
+        """Open the retriever and warm the encoder up (the first encode is slow); returns the build id."""
+        def go() -> str:
+            r = self._retriever_now()
+            r.ask(WARM_UP_QUESTION)
+            return r.build_id
+
+        return await self._run(go)
 
     async def ask(self, question: str, scope: str = "all"):
         self._pending += 1

@@ -1,0 +1,86 @@
+"""The real `verbatim run` as a subprocess pointed at the stand-in, with its log kept for diagnosis."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from .server import DiscordStandIn
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def bot_env(standin: DiscordStandIn, data_dir: Path, corpus_dir: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VERBATIM_", "DISCORD_"))}
+    env.update({
+        "DISCORD_TOKEN": standin.token,
+        "VERBATIM_DISCORD_API_BASE": standin.api_base,
+        "VERBATIM_DISCORD_SYNC_GUILD": standin.guild_id,
+        "VERBATIM_DATA_DIR": str(data_dir),
+        "VERBATIM_CORPUS_DIR": str(corpus_dir),
+        "PYTHONPATH": str(PROJECT_ROOT),
+        "PYTHONUNBUFFERED": "1",
+        # No proxy may send loopback traffic elsewhere.
+        "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost",
+    })
+    for key in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy"):
+        env.pop(key, None)
+    env.update(extra)
+    return env
+
+
+class BotProcess:
+    def __init__(self, env: dict[str, str], workdir: Path, log_path: Path):
+        self.env, self.workdir, self.log_path = env, workdir, log_path
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> "BotProcess":
+        log = open(self.log_path, "ab")
+        # cwd is a scratch directory so a developer's .env is never picked up by the tests.
+        self.proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], cwd=self.workdir, env=self.env,
+                                     stdout=log, stderr=subprocess.STDOUT)
+        log.close()
+        return self
+
+    def stop(self, timeout: float = 30) -> int:
+        """SIGTERM, as `docker stop` does; returns the exit code."""
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else 0
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def log(self) -> str:
+        try:
+            return self.log_path.read_text("utf-8", errors="replace")
+        except OSError:
+            return ""
+
+    def status(self) -> dict:
+        path = Path(self.env["VERBATIM_DATA_DIR"]) / "discord" / "status.json"
+        try:
+            return json.loads(path.read_text("utf-8"))
+        except (OSError, ValueError):
+            return {}
+
+    def wait_status(self, predicate, timeout: float = 60) -> dict:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            status = self.status()
+            if status and predicate(status):
+                return status
+            if not self.alive():
+                raise RuntimeError("the bot exited:\n" + self.log()[-3000:])
+            time.sleep(0.2)
+        raise TimeoutError(f"bot status never matched; last {self.status()}")

@@ -1,0 +1,485 @@
+"""The stand-in server: Discord's gateway (websocket) and REST API on 127.0.0.1, in a background thread.
+
+Tests drive it synchronously (`slash`, `click`, `post_message`, `wait_*`); the bot under test is
+the real `verbatim run` process pointed at `api_base`. Every payload the bot sends is checked
+(`checks.py`) and recorded; anything Discord would refuse lands in `violations`.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from aiohttp import WSMsgType, web
+
+from . import checks
+from . import objects as o
+
+HEARTBEAT_MS = 1000
+
+
+def json_response(data, status: int = 200) -> web.Response:
+    """Discord answers `Content-Type: application/json` exactly (discord.py compares the whole header)."""
+    return web.Response(body=json.dumps(data).encode(), status=status, content_type="application/json")
+INTENT_MESSAGE_CONTENT = 1 << 15
+EPHEMERAL = 1 << 6
+LOADING = 1 << 7
+
+
+@dataclass
+class Interaction:
+    """One interaction sent to the bot, and everything the bot answered to it."""
+
+    id: str
+    token: str
+    type: int
+    payload: dict
+    sent_at: float
+    callback: dict | None = None
+    callback_at: float | None = None
+    original: dict | None = None  # the response message as it stands now
+    edits: list[dict] = field(default_factory=list)
+    followups: list[dict] = field(default_factory=list)
+
+    @property
+    def ephemeral(self) -> bool:
+        return bool(self.original and self.original["flags"] & EPHEMERAL)
+
+    @property
+    def answered(self) -> bool:
+        """A visible response exists: an immediate message, or a deferral that was since edited."""
+        if self.callback is None:
+            return False
+        kind = self.callback["type"]
+        if kind == 5:
+            return bool(self.edits or self.followups)
+        return True
+
+    def final(self) -> dict:
+        """The message the user ends up seeing (or the autocomplete choices)."""
+        if self.callback["type"] == 8:
+            return self.callback["data"]
+        if self.callback["type"] == 5 and not self.edits and self.followups:
+            return self.followups[0]
+        return self.original
+
+
+@dataclass
+class Sent:
+    """A message the bot created in a channel."""
+
+    channel_id: str
+    body: dict
+    message: dict
+    at: float
+
+
+class DiscordStandIn:
+    def __init__(self, *, guild_locale: str = "fr", host: str = "127.0.0.1", port: int = 0):
+        self.host, self.port = host, port
+        self.token = "standin.bot.token"
+        self.app_id = o.snowflake()
+        self.bot_user = o.user(self.app_id, "Verbatim", bot=True)
+        self.guild_id = o.snowflake()
+        self.channels = {name: o.snowflake() for name in ("general", "random")}
+        self.role_id = o.snowflake()
+        self.guild_locale = guild_locale
+        self.violations: list[str] = []
+        self.requests: list[tuple[str, str, float]] = []
+        self.command_syncs: list[tuple[str, list]] = []
+        self.commands: dict[str, dict] = {}
+        self.interactions: dict[str, Interaction] = {}
+        self.by_token: dict[str, Interaction] = {}
+        self.sent: list[Sent] = []
+        self.messages: dict[str, dict] = {}
+        self.heartbeats: list[float] = []
+        self.identifies: list[dict] = []
+        self.sessions = 0
+        self._ws: web.WebSocketResponse | None = None
+        self._seq = 0
+        self._cond = threading.Condition()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._runner: web.AppRunner | None = None
+
+    # ----- lifecycle --------------------------------------------------------------------------------
+
+    @property
+    def api_base(self) -> str:
+        return f"http://{self.host}:{self.port}/api/v10"
+
+    def start(self) -> "DiscordStandIn":
+        started = threading.Event()
+        self._thread = threading.Thread(target=self._serve, args=(started,), name="discord-standin", daemon=True)
+        self._thread.start()
+        if not started.wait(10):
+            raise RuntimeError("the Discord stand-in did not start")
+        return self
+
+    def _serve(self, started: threading.Event) -> None:
+        self._loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(self._loop)
+        app = web.Application(client_max_size=16 * 1024 * 1024)
+        app.router.add_get("/gateway", self._gateway)
+        app.router.add_route("*", "/api/v10/{tail:.*}", self._rest)
+        self._runner = web.AppRunner(app, access_log=None)
+        self._loop.run_until_complete(self._runner.setup())
+        site = web.TCPSite(self._runner, self.host, self.port)
+        self._loop.run_until_complete(site.start())
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        started.set()
+        self._loop.run_forever()
+
+    def stop(self) -> None:
+        if self._loop is None:
+            return
+
+        async def shutdown():
+            if self._ws is not None:
+                await self._ws.close()
+            await self._runner.cleanup()
+
+        asyncio.run_coroutine_threadsafe(shutdown(), self._loop).result(10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+
+    def _call(self, coro) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(30)
+
+    def _changed(self) -> None:
+        with self._cond:
+            self._cond.notify_all()
+
+    def wait_for(self, predicate: Callable[[], Any], timeout: float = 30, what: str = "condition") -> Any:
+        """Block until predicate() is truthy (re-checked on every recorded event); returns its value."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                value = predicate()
+                if value:
+                    return value
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(f"stand-in: timed out after {timeout}s waiting for {what}")
+                self._cond.wait(min(left, 0.5))
+
+    def violation(self, text: str) -> None:
+        self.violations.append(text)
+
+    # ----- gateway ----------------------------------------------------------------------------------
+
+    async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(max_msg_size=0)
+        await ws.prepare(request)
+        self._ws, self._seq = ws, 0
+        await ws.send_json({"op": 10, "d": {"heartbeat_interval": HEARTBEAT_MS}, "s": None, "t": None})
+        async for msg in ws:
+            if msg.type != WSMsgType.TEXT:
+                continue
+            data = json.loads(msg.data)
+            op = data.get("op")
+            if op == 1:
+                self.heartbeats.append(time.monotonic())
+                await ws.send_json({"op": 11, "d": None, "s": None, "t": None})
+            elif op == 2:
+                await self._identify(ws, data["d"])
+            elif op == 6:  # RESUME: not supported, start a new session
+                await ws.send_json({"op": 9, "d": False, "s": None, "t": None})
+            self._changed()
+        if self._ws is ws:
+            self._ws = None
+        self._changed()
+        return ws
+
+    async def _identify(self, ws, d: dict) -> None:
+        if d.get("token") != self.token:
+            self.violation("IDENTIFY with a wrong token")
+            await ws.close(code=4004)
+            return
+        self.identifies.append(d)
+        self.sessions += 1
+        gateway_url = f"ws://{self.host}:{self.port}/gateway"
+        await self._dispatch("READY", {
+            "v": 10, "user": {**self.bot_user, "verified": True, "mfa_enabled": False, "flags": 0},
+            "guilds": [{"id": self.guild_id, "unavailable": True}], "session_id": f"session-{self.sessions}",
+            "resume_gateway_url": gateway_url, "application": {"id": self.app_id, "flags": 0},
+            "private_channels": [], "relationships": [], "geo_ordered_rtc_regions": [], "shard": [0, 1],
+        }, ws)
+        channels = [o.channel(cid, self.guild_id, name) for name, cid in self.channels.items()]
+        roles = [o.role(self.guild_id, "@everyone"), o.role(self.role_id, "readers")]
+        await self._dispatch("GUILD_CREATE", o.guild(self.guild_id, "Stand-in guild", channels, roles,
+                                                     self.guild_locale, o.member(self.bot_user)), ws)
+
+    async def _dispatch(self, event: str, data: dict, ws=None) -> None:
+        ws = ws or self._ws
+        if ws is None:
+            raise RuntimeError("the bot is not connected to the stand-in gateway")
+        self._seq += 1
+        await ws.send_json({"op": 0, "t": event, "s": self._seq, "d": data})
+
+    @property
+    def connected(self) -> bool:
+        return self._ws is not None and bool(self.identifies)
+
+    @property
+    def message_content_intent(self) -> bool:
+        return bool(self.identifies and self.identifies[-1].get("intents", 0) & INTENT_MESSAGE_CONTENT)
+
+    def wait_ready(self, sessions: int = 1, timeout: float = 120) -> None:
+        """Until the bot has identified `sessions` times and synced or skipped its commands."""
+        self.wait_for(lambda: self.sessions >= sessions and self._ws is not None, timeout, "the bot to connect")
+
+    # ----- REST ---------------------------------------------------------------------------------------
+
+    async def _rest(self, request: web.Request) -> web.StreamResponse:
+        path = "/" + request.match_info["tail"]
+        self.requests.append((request.method, path, time.monotonic()))
+        if request.headers.get("Authorization") not in (f"Bot {self.token}", None):
+            self.violation(f"{request.method} {path} with a wrong Authorization header")
+            return json_response({"message": "401: Unauthorized", "code": 0}, status=401)
+        body = await self._body(request)
+        parts = path.strip("/").split("/")
+        try:
+            response = await self._route(request.method, parts, body, request)
+        finally:
+            self._changed()
+        if response is None:
+            self.violation(f"unexpected route {request.method} {path}")
+            return json_response({"message": "404: Not Found", "code": 0}, status=404)
+        return response
+
+    async def _body(self, request: web.Request) -> dict | list | None:
+        if not request.can_read_body:
+            return None
+        if request.content_type.startswith("multipart/"):
+            form = await request.post()
+            return json.loads(form.get("payload_json", "{}"))
+        raw = await request.read()
+        return json.loads(raw) if raw else None
+
+    async def _route(self, method: str, p: list[str], body, request) -> web.StreamResponse | None:
+        js = json_response
+        if method == "GET" and p == ["users", "@me"]:
+            return js(self.bot_user)
+        if method == "GET" and p == ["oauth2", "applications", "@me"]:
+            return js(self._application())
+        if method == "GET" and p == ["gateway", "bot"]:
+            return js({"url": f"ws://{self.host}:{self.port}/gateway", "shards": 1,
+                       "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}})
+        if method == "PUT" and p[:1] == ["applications"] and p[-1] == "commands":
+            return js(self._sync(p, body))
+        if method == "POST" and p[:1] == ["interactions"] and p[-1] == "callback":
+            return self._callback(p[1], p[2], body)
+        if p[:1] == ["webhooks"] and len(p) >= 3 and p[1] == self.app_id:
+            return self._webhook(method, p, body)
+        if method == "POST" and p[:1] == ["channels"] and p[-1] == "typing":
+            return web.Response(status=204)
+        if method == "POST" and p[:1] == ["channels"] and p[-1] == "messages":
+            return self._channel_message(p[1], body)
+        return None
+
+    def _application(self) -> dict:
+        return {"id": self.app_id, "name": "Verbatim", "icon": None, "description": "", "rpc_origins": [],
+                "bot_public": True, "bot_require_code_grant": False, "owner": o.user("1", "owner"), "team": None,
+                "verify_key": "0" * 64, "flags": 0, "interactions_endpoint_url": None, "summary": "",
+                "bot": self.bot_user}
+
+    def _sync(self, p: list[str], body: list) -> list:
+        where = "guild:" + p[3] if len(p) > 3 and p[2] == "guilds" else "global"
+        for problem in checks.check_commands(body):
+            self.violation(f"command sync: {problem}")
+        self.command_syncs.append((where, body))
+        out = []
+        for cmd in body:
+            existing = self.commands.get(cmd["name"])
+            full = {**cmd, "id": existing["id"] if existing else o.snowflake(), "application_id": self.app_id,
+                    "version": o.snowflake(), "type": cmd.get("type", 1), "default_member_permissions": None,
+                    "dm_permission": True, "nsfw": False}
+            if where != "global":
+                full["guild_id"] = self.guild_id
+            self.commands[cmd["name"]] = full
+            out.append(full)
+        return out
+
+    def _callback(self, interaction_id: str, token: str, body: dict) -> web.StreamResponse:
+        it = self.interactions.get(interaction_id)
+        if it is None or it.token != token:
+            self.violation(f"callback for unknown interaction {interaction_id}")
+            return json_response({"message": "Unknown interaction", "code": 10062}, status=404)
+        if it.callback is not None:
+            self.violation(f"interaction {interaction_id} acknowledged twice")
+            return json_response({"message": "Interaction has already been acknowledged.", "code": 40060},
+                                     status=400)
+        for problem in checks.check_callback(body):
+            self.violation(f"interaction callback: {problem}")
+        it.callback, it.callback_at = body, time.monotonic()
+        kind = body["type"]
+        data = body.get("data") or {}
+        result = {"interaction": {"id": it.id, "type": it.type}}
+        if kind in (4, 5):
+            flags = int(data.get("flags") or 0) | (LOADING if kind == 5 else 0)
+            it.original = o.message(o.snowflake(), it.payload["channel_id"], self.bot_user, data,
+                                    guild_id=self.guild_id, application_id=self.app_id, flags=flags)
+            self.messages[it.original["id"]] = it.original
+            result["interaction"].update(response_message_id=it.original["id"], response_message_loading=kind == 5,
+                                         response_message_ephemeral=bool(flags & EPHEMERAL))
+            result["resource"] = {"type": kind, "message": it.original}
+        elif kind == 8:
+            result["resource"] = {"type": kind}
+        return json_response(result)
+
+    def _webhook(self, method: str, p: list[str], body) -> web.StreamResponse | None:
+        it = self.by_token.get(p[2])
+        if it is None:
+            self.violation(f"webhook call with an unknown interaction token {p[2][:12]}…")
+            return json_response({"message": "Unknown Webhook", "code": 10015}, status=404)
+        if it.callback is None:
+            self.violation(f"{method} on interaction {it.id}'s webhook before it was acknowledged")
+        if p[3:] == ["messages", "@original"]:
+            if it.original is None:
+                return json_response({"message": "Unknown Message", "code": 10008}, status=404)
+            if method == "GET":
+                return json_response(it.original)
+            if method == "PATCH":
+                for problem in checks.check_message(body, creating=False):
+                    self.violation(f"original response edit: {problem}")
+                self._apply_edit(it.original, body)
+                if not (it.original["content"] or it.original["embeds"]):
+                    self.violation(f"interaction {it.id} ended with an empty message")
+                it.edits.append(body)
+                return json_response(it.original)
+        if method == "POST" and len(p) == 3:
+            for problem in checks.check_message(body, creating=True):
+                self.violation(f"followup: {problem}")
+            msg = o.message(o.snowflake(), it.payload["channel_id"], self.bot_user, body, guild_id=self.guild_id,
+                            application_id=self.app_id)
+            it.followups.append(msg)
+            self.messages[msg["id"]] = msg
+            return json_response(msg)
+        return None
+
+    @staticmethod
+    def _apply_edit(message: dict, body: dict) -> None:
+        for key in ("content", "embeds", "components"):
+            if key in body:
+                message[key] = body[key] or ([] if key != "content" else "")
+        message["flags"] &= ~LOADING
+        message["edited_timestamp"] = o.now_iso()
+
+    def _channel_message(self, channel_id: str, body: dict) -> web.StreamResponse:
+        for problem in checks.check_message(body, creating=True):
+            self.violation(f"channel message: {problem}")
+        if channel_id not in self.channels.values():
+            self.violation(f"message to unknown channel {channel_id}")
+        msg = o.message(o.snowflake(), channel_id, self.bot_user, body, guild_id=self.guild_id)
+        self.messages[msg["id"]] = msg
+        self.sent.append(Sent(channel_id, body, msg, time.monotonic()))
+        return json_response(msg)
+
+    # ----- driving the bot (called from test threads) -----------------------------------------------------
+
+    def new_user(self, name: str = "reader") -> dict:
+        return o.user(o.snowflake(), name)
+
+    def _interaction(self, kind: int, data: dict, *, user: dict | None, channel: str, locale: str,
+                     message: dict | None = None) -> Interaction:
+        user = user or self.new_user()
+        iid, token = o.snowflake(), "itoken-" + o.snowflake()
+        payload = {
+            "id": iid, "application_id": self.app_id, "type": kind, "token": token, "version": 1, "data": data,
+            "guild_id": self.guild_id, "channel_id": self.channels[channel],
+            "channel": o.channel(self.channels[channel], self.guild_id, channel),
+            "member": o.member(user), "locale": locale, "guild_locale": self.guild_locale,
+            "app_permissions": "2248473465835073", "entitlements": [], "context": 0,
+            "authorizing_integration_owners": {"0": self.guild_id}, "attachment_size_limit": 10485760,
+        }
+        if message is not None:
+            payload["message"] = message
+        it = Interaction(iid, token, kind, payload, 0.0)
+        self.interactions[iid], self.by_token[token] = it, it
+        return it
+
+    def _command_data(self, name: str, options: dict, focused: str | None = None) -> dict:
+        cmd = self.commands.get(name)
+        if cmd is None:
+            raise KeyError(f"command /{name} was never synced (synced: {sorted(self.commands)})")
+        opts = []
+        for key, value in options.items():
+            spec = next((x for x in cmd.get("options", []) if x["name"] == key), None)
+            if spec is None:
+                raise KeyError(f"/{name} has no option {key}")
+            entry = {"name": key, "type": spec["type"], "value": value}
+            if key == focused:
+                entry["focused"] = True
+            opts.append(entry)
+        return {"id": cmd["id"], "name": name, "type": 1, "options": opts, "guild_id": self.guild_id}
+
+    def _send_interactions(self, its: list[Interaction]) -> None:
+        async def go():
+            for it in its:
+                it.sent_at = time.monotonic()
+                await self._dispatch("INTERACTION_CREATE", it.payload)
+        self._call(go())
+
+    def slash(self, name: str, options: dict | None = None, *, user: dict | None = None, channel: str = "general",
+              locale: str = "fr") -> Interaction:
+        it = self._interaction(2, self._command_data(name, options or {}), user=user, channel=channel, locale=locale)
+        self._send_interactions([it])
+        return it
+
+    def slash_many(self, requests: list[tuple[str, dict, dict | None]], *, channel: str = "general",
+                   locale: str = "fr") -> list[Interaction]:
+        """Send many commands back to back, as fast as the gateway takes them."""
+        its = [self._interaction(2, self._command_data(n, opts), user=u, channel=channel, locale=locale)
+               for n, opts, u in requests]
+        self._send_interactions(its)
+        return its
+
+    def autocomplete(self, name: str, options: dict, focused: str, *, user: dict | None = None,
+                     channel: str = "general", locale: str = "fr") -> Interaction:
+        it = self._interaction(4, self._command_data(name, options, focused), user=user, channel=channel, locale=locale)
+        self._send_interactions([it])
+        return it
+
+    def click(self, message: dict, custom_id: str, *, user: dict | None = None, channel: str = "general",
+              locale: str = "fr") -> Interaction:
+        ids = [c.get("custom_id") for row in message.get("components", []) for c in row.get("components", [])]
+        if custom_id not in ids:
+            raise KeyError(f"message {message['id']} has no button {custom_id!r} (has {ids})")
+        it = self._interaction(3, {"custom_id": custom_id, "component_type": 2}, user=user, channel=channel,
+                               locale=locale, message=message)
+        self._send_interactions([it])
+        return it
+
+    def post_message(self, content: str, *, user: dict | None = None, channel: str = "general",
+                     mention_bot: bool = True, mention_roles: list[str] | None = None) -> str:
+        """A user message in a channel; without the message-content intent, Discord blanks the content of
+        messages that do not mention the bot, and so does the stand-in."""
+        user = user or self.new_user()
+        mid = o.snowflake()
+        msg = o.message(mid, self.channels[channel], user, {"content": content}, guild_id=self.guild_id)
+        msg["member"] = {k: v for k, v in o.member(user).items() if k != "user"}
+        msg["mentions"] = [self.bot_user] if mention_bot else []
+        msg["mention_roles"] = mention_roles or []
+        if not mention_bot and not self.message_content_intent:
+            msg["content"] = ""
+        self._call(self._dispatch("MESSAGE_CREATE", msg))
+        return mid
+
+    def wait_answered(self, it: Interaction, timeout: float = 60) -> dict:
+        self.wait_for(lambda: it.answered, timeout, f"a response to interaction {it.id}")
+        return it.final()
+
+    def replies_to(self, message_id: str) -> list[Sent]:
+        return [s for s in self.sent if str((s.body.get("message_reference") or {}).get("message_id")) == str(message_id)]
+
+    def wait_reply(self, message_id: str, timeout: float = 60) -> dict:
+        return self.wait_for(lambda: (self.replies_to(message_id) or [None])[0], timeout,
+                             f"a reply to message {message_id}").message
+
+    def heartbeat_gaps(self) -> list[float]:
+        beats = self.heartbeats
+        return [b - a for a, b in zip(beats, beats[1:])]
