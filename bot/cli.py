@@ -72,6 +72,14 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("-k", type=int, default=None, help="passages to return (default from config: 5)")
     ask.set_defaults(handler=_ask)
 
+    ev = commands.add_parser("eval", parents=[common], help="score retrieval on a question file (R@1, R@3, MRR, "
+                             "answered, abstain)")
+    ev.add_argument("questions", type=Path, help="JSON lines: {id, lang, kind, question, gold: [substrings]}; "
+                    "empty gold = unanswerable")
+    ev.add_argument("--verbose", action="store_true", help="list the misses")
+    ev.add_argument("--json", action="store_true", help="print the figures as one JSON object")
+    ev.set_defaults(handler=_eval)
+
     run = commands.add_parser("run", parents=[common], help="run the Discord bot (token from DISCORD_TOKEN)")
     run.set_defaults(handler=_run)
     return parser
@@ -176,6 +184,21 @@ def _ask(args: argparse.Namespace) -> int:
             row = error_json(question, str(e)) if args.json else f"verbatim: error: {e}"
         print(json.dumps(row, ensure_ascii=False) if args.json else row + "\n", flush=True)
     return 1 if failures else 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from index.evaluation import format_report, load_questions, outcome, report
+    from index.service import Retriever
+
+    questions = load_questions(args.questions)
+    retriever = Retriever.open(_settings(args), progress=progress_bar("embedding"))  # one model load for all
+    outcomes = []
+    for q in questions:
+        answer = retriever.ask(q.question)
+        outcomes.append(outcome(q, [h.passage.text for h in answer.hits], answer.answered))
+    rep = report(outcomes)
+    print(json.dumps(rep.to_dict(), ensure_ascii=False) if args.json else format_report(rep, args.verbose))
+    return 0
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -7,6 +7,19 @@ from .settings import Settings
 from .store import StoredIndex
 
 
+def should_abstain(ranked: Ranked, settings: Settings) -> bool:
+    """Two independent pieces of evidence, either of which says the article does not cover the question:
+
+    - keyword: fewer than `abstain_min_matched_terms` content words of the question occur anywhere in the
+      article (an off-topic question shares no word with it; names and cognates count in both languages);
+    - dense: even the closest passage or sentence is less similar than `abstain_min_score`.
+    """
+    if not len(ranked.ids):
+        return True
+    return (ranked.matched_terms < settings.abstain_min_matched_terms
+            or float(ranked.dense[0]) < settings.abstain_min_score)
+
+
 def compose_answer(question: str, language: Lang, ranked: Ranked, stored: StoredIndex, settings: Settings,
                    scope: Scope = "all") -> Answer:
     hits = tuple(
@@ -14,11 +27,12 @@ def compose_answer(question: str, language: Lang, ranked: Ranked, stored: Stored
             highlight=stored.sentences[pid][sentence])
         for rank, (pid, score, sentence) in enumerate(zip(ranked.ids, ranked.scores, ranked.best_sentence), start=1)
     )
-    answered = bool(hits) and float(ranked.dense[0]) >= settings.abstain_min_score
+    answered = not should_abstain(ranked, settings)
     quoted: tuple[Hit, ...] = ()
     if answered:
         best = hits[0].score
         quoted = tuple(h for h in hits if h.score >= best - settings.quote_margin)[: settings.max_quoted]
     return Answer(question=question, language=language, answered=answered, hits=hits, quoted=quoted,
                   build_id=stored.build_id, scope=scope,
-                  extra={"dense": [round(float(d), 4) for d in ranked.dense]})
+                  extra={"dense": [round(float(d), 4) for d in ranked.dense],
+                         "matched_terms": ranked.matched_terms})

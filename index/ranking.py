@@ -1,5 +1,9 @@
-"""Scores every candidate passage for a question: dense passage and sentence similarity fused with BM25.
+"""Scores every candidate passage for a question: dense passage and sentence similarity fused with keywords.
 
+Each signal is standardised over the candidate passages of the question (z-score: how many standard
+deviations a passage stands above the others) before the weighted mean, so signals on different
+scales (cosines bunched in 0.75-0.90, keyword cosines in 0-0.6) count as the weights say, with no
+per-signal scale to tune. `fusion = "linear"` keeps the raw weighted sum for comparison.
 Pure numpy over a loaded build, so it can be measured and tested without an embedder.
 """
 from __future__ import annotations
@@ -8,20 +12,29 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .keyword import BM25
+from .keyword import BM25, CharNgramIndex
 from .model import Scope
 from .store import StoredIndex
 
 SCOPE_KINDS = {"all": ("article", "comment"), "article": ("article",), "comments": ("comment",)}
+FUSIONS = ("zscore", "linear")
+KEYWORD_INDEXES = ("chargram", "bm25")
 
 
 @dataclass(frozen=True)
 class Weights:
-    """How the signals add up; kept together so docs/retrieval.md can name each one."""
+    """How the signals add up (the [ranking] section of defaults.toml); docs/retrieval.md names each one."""
 
-    passage: float = 0.5
-    sentence: float = 0.5
-    keyword: float = 0.15
+    passage: float = 1.0
+    sentence: float = 1.0
+    keyword: float = 1.0
+    fusion: str = "zscore"
+    keyword_index: str = "chargram"
+
+    @classmethod
+    def from_settings(cls, settings) -> "Weights":
+        return cls(settings.weight_passage, settings.weight_sentence, settings.weight_keyword, settings.fusion,
+                   settings.keyword_index)
 
 
 @dataclass(frozen=True)
@@ -30,16 +43,30 @@ class Ranked:
     scores: np.ndarray  # fused score of each
     dense: np.ndarray  # the best dense similarity (passage or sentence) of each: the abstention signal
     best_sentence: np.ndarray  # row into the passage's sentence spans of its best sentence
+    matched_terms: int = 0  # distinct content words of the question found in the corpus: keyword evidence
 
 
 class Ranker:
     def __init__(self, stored: StoredIndex, weights: Weights = Weights(), language: str = "fr"):
+        if weights.fusion not in FUSIONS:
+            raise ValueError(f"unknown fusion {weights.fusion!r}: use one of {', '.join(FUSIONS)}")
+        if weights.keyword_index not in KEYWORD_INDEXES:
+            raise ValueError(f"unknown keyword index {weights.keyword_index!r}: use one of {', '.join(KEYWORD_INDEXES)}")
         self.stored = stored
         self.weights = weights
-        self.bm25 = BM25.fit([p.text for p in stored.passages], language)
+        texts = [p.text for p in stored.passages]
+        self.bm25 = BM25.fit(texts, language)
+        self.ngrams = CharNgramIndex.fit(texts) if weights.keyword_index == "chargram" else None
         kinds = np.array([p.location.kind for p in stored.passages])
         self._scope_mask = {scope: np.isin(kinds, list(k)) for scope, k in SCOPE_KINDS.items()}
         self._first_sentence = np.searchsorted(stored.sentence_owner, np.arange(len(stored.passages)))
+
+    def keyword_scores(self, question: str) -> np.ndarray:
+        if self.ngrams is not None:
+            return self.ngrams.scores(question)
+        scores = self.bm25.scores(question)
+        top = self.bm25.max_possible(question)
+        return scores / top if top > 0 else scores
 
     def rank(self, query_vector: np.ndarray, question: str, scope: Scope = "all", k: int = 5) -> Ranked:
         stored, w = self.stored, self.weights
@@ -50,17 +77,32 @@ class Ranker:
         sentence_sim_rows = stored.sentence_vectors @ query_vector
         sentence_sim = np.full(n, -1.0, dtype=np.float32)
         np.maximum.at(sentence_sim, stored.sentence_owner, sentence_sim_rows)
-        keyword = self.bm25.scores(question)
-        top_keyword = self.bm25.max_possible(question)
-        keyword = keyword / top_keyword if top_keyword > 0 else keyword
-        fused = w.passage * passage_sim + w.sentence * sentence_sim + w.keyword * keyword
-        fused = np.where(self._scope_mask[scope], fused, -np.inf)
-        order = np.argsort(-fused, kind="stable")[: min(k, int(self._scope_mask[scope].sum()))]
+        keyword = self.keyword_scores(question)
+        mask = self._scope_mask[scope]
+        signals = ((w.passage, passage_sim), (w.sentence, sentence_sim), (w.keyword, keyword))
+        if w.fusion == "zscore":
+            total = sum(weight for weight, _ in signals) or 1.0
+            fused = sum(weight * _standardised(values, mask) for weight, values in signals) / total
+        else:
+            fused = sum(weight * values for weight, values in signals)
+        fused = np.where(mask, fused, -np.inf)
+        order = np.argsort(-fused, kind="stable")[: min(k, int(mask.sum()))]
         best_sentence = np.array([self._best_sentence(i, sentence_sim_rows) for i in order], dtype=np.int64)
         dense = np.maximum(passage_sim, sentence_sim)
-        return Ranked(order, fused[order], dense[order], best_sentence)
+        return Ranked(order, fused[order], dense[order], best_sentence, self.bm25.matched_terms(question))
 
     def _best_sentence(self, passage_id: int, sentence_sims: np.ndarray) -> int:
         first = self._first_sentence[passage_id]
         count = len(self.stored.sentences[passage_id])
         return int(np.argmax(sentence_sims[first:first + count]))
+
+
+def _standardised(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """(x - mean) / std over the candidates; all zeros when the signal does not tell them apart."""
+    scoped = values[mask].astype(np.float64)
+    if scoped.size == 0:
+        return np.zeros_like(values, dtype=np.float64)
+    std = scoped.std()
+    if std < 1e-9:
+        return np.zeros_like(values, dtype=np.float64)
+    return (values - scoped.mean()) / std

@@ -20,7 +20,7 @@ from .errors import IndexMismatch, IndexMissing, VerbatimError
 from .language import detect_language
 from .model import Answer, Scope
 from .questions import clean_question
-from .ranking import Ranker
+from .ranking import Ranker, Weights
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -95,7 +95,7 @@ class Retriever:
 def _load(settings: Settings, embedder: Embedder, build_id: str | None, check_corpus: bool = True) -> _Loaded:
     stored = store.load_build(settings.data_dir, build_id)
     check_compatible(stored.manifest, embedder, settings.corpus_dir if check_corpus else None)
-    return _Loaded(stored, Ranker(stored))
+    return _Loaded(stored, Ranker(stored, Weights.from_settings(settings)))
 
 
 def check_compatible(manifest: dict, embedder: Embedder, corpus_dir: Path | None) -> None:

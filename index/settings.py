@@ -28,7 +28,13 @@ class Settings:
     max_quoted: int
     quote_margin: float
     abstain_min_score: float
+    abstain_min_matched_terms: int
     max_question_chars: int
+    fusion: str
+    keyword_index: str
+    weight_passage: float
+    weight_sentence: float
+    weight_keyword: float
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides) -> "Settings":
@@ -74,6 +80,12 @@ class Settings:
 
         if out["ann"] not in ANN_KINDS:
             raise ConfigError(f"unknown index type ann={out['ann']!r}: use one of {', '.join(ANN_KINDS)}")
+        from .ranking import FUSIONS, KEYWORD_INDEXES
+
+        if out["fusion"] not in FUSIONS:
+            raise ConfigError(f"unknown fusion={out['fusion']!r}: use one of {', '.join(FUSIONS)}")
+        if out["keyword_index"] not in KEYWORD_INDEXES:
+            raise ConfigError(f"unknown keyword_index={out['keyword_index']!r}: use one of {', '.join(KEYWORD_INDEXES)}")
         return cls(**out)
 
     def with_(self, **changes) -> "Settings":
