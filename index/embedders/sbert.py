@@ -27,7 +27,7 @@ class SentenceTransformerEmbedder(Embedder):
             raise ConfigError("the sentence-transformers embedder needs the extra: "
                               "pip install torch==2.13.0 'verbatim[sentence-transformers]'") from None
         path, self.model_id = _resolve(model)
-        if Path(path).exists():
+        if Path(path).exists() or path.startswith((os.sep, ".", "~")):
             os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a local model must never reach for the hub
         try:
             self._model = SentenceTransformer(path, device="cpu")

@@ -1,0 +1,65 @@
+"""Shared fixtures: the real seed page, the real embedder, one real index built per test session."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from index.settings import PROJECT_ROOT, Settings
+
+# Tests never reach a model hub: every model comes from an installed package.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+SEED_PAGE = PROJECT_ROOT / "corpus" / "pages" / "000_bbcd7444fd85d6d4.txt"
+CORPUS_DIR = PROJECT_ROOT / "corpus"
+
+
+@pytest.fixture(scope="session")
+def seed_page() -> str:
+    return SEED_PAGE.read_text("utf-8")
+
+
+@pytest.fixture(scope="session")
+def e5_embedder():
+    from index.embedders import make_embedder
+
+    return make_embedder("e5")
+
+
+@pytest.fixture(scope="session")
+def built_settings(tmp_path_factory, e5_embedder) -> Settings:
+    """Settings whose data dir holds one complete build of the project corpus."""
+    from index.build import build_index
+
+    settings = Settings.from_env(env={}, data_dir=str(tmp_path_factory.mktemp("data")), corpus_dir=str(CORPUS_DIR))
+    build_index(settings, e5_embedder)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def retriever(built_settings):
+    from index.service import Retriever
+
+    return Retriever.open(built_settings, build_if_missing=False)
+
+
+@pytest.fixture
+def copied_corpus(tmp_path) -> Path:
+    """A private copy of the corpus a test may edit."""
+    target = tmp_path / "corpus"
+    shutil.copytree(CORPUS_DIR, target)
+    return target
+
+
+def run_cli(*args: str, data_dir: Path | str, corpus_dir: Path | str = CORPUS_DIR, stdin: str | None = None,
+            timeout: float = 120, extra_env: dict | None = None) -> subprocess.CompletedProcess:
+    """Runs the real `verbatim` command line in a subprocess."""
+    env = dict(os.environ, VERBATIM_DATA_DIR=str(data_dir), VERBATIM_CORPUS_DIR=str(corpus_dir), **(extra_env or {}))
+    env.pop("VERBATIM_DEBUG", None)
+    return subprocess.run([sys.executable, "-m", "bot.cli", *args], input=stdin, capture_output=True, text=True,
+                          env=env, timeout=timeout, cwd=PROJECT_ROOT)

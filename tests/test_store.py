@@ -1,0 +1,151 @@
+"""Index builds on disk: round trip, manifest checks, rollback, and builds that die half-way."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from index import store
+from index.build import build_index
+from index.errors import IndexCorrupt, IndexMismatch, IndexMissing
+from index.service import Retriever
+from index.settings import Settings
+
+from .conftest import CORPUS_DIR, PROJECT_ROOT
+
+
+@pytest.fixture
+def private(tmp_path, built_settings) -> Settings:
+    """A private copy of the session's build that a test may damage or rebuild."""
+    shutil.copytree(built_settings.data_dir, tmp_path / "data", symlinks=True)
+    return built_settings.with_(data_dir=tmp_path / "data")
+
+
+def test_round_trip_and_manifest(built_settings, retriever):
+    manifest = store.read_manifest(built_settings.data_dir)
+    for key in ("schema_version", "build_id", "embedder", "model_id", "dim", "corpus_hash", "chunker", "created_at",
+                "packages", "files", "counts"):
+        assert key in manifest, key
+    assert manifest["embedder"] == "e5" and manifest["dim"] == 384
+    assert set(manifest["files"]) == set(store.DATA_FILES)
+    loaded = store.load_build(built_settings.data_dir)
+    assert len(loaded.passages) == manifest["counts"]["passages"] == loaded.passage_index.ntotal
+    assert retriever.build_id == manifest["build_id"]
+    answer = retriever.ask("Qui est Emmett Shear ?")
+    assert "Twitch" in answer.hits[0].passage.text
+
+
+def test_built_files_live_in_the_data_dir_not_among_sources(built_settings):
+    assert (built_settings.data_dir / "current").is_symlink()
+    assert not list(CORPUS_DIR.rglob("*.faiss"))
+    ignored = subprocess.run(["git", "check-ignore", "-q", "data/current"], cwd=PROJECT_ROOT)
+    assert ignored.returncode == 0
+
+
+def test_missing_index_is_named(tmp_path, e5_embedder):
+    settings = Settings.from_env(env={}, data_dir=str(tmp_path / "empty"), corpus_dir=str(CORPUS_DIR))
+    with pytest.raises(IndexMissing, match="verbatim index build"):
+        Retriever.open(settings, build_if_missing=False)
+
+
+def test_model_mismatch_is_refused(private):
+    settings = private
+    manifest_path = settings.data_dir / "current" / store.MANIFEST
+    manifest = json.loads(manifest_path.read_text())
+    manifest_path.write_text(json.dumps(dict(manifest, model_id="some/other-model")))
+    with pytest.raises(IndexMismatch, match="some/other-model.*verbatim index build"):
+        Retriever.open(settings, build_if_missing=False)
+
+
+def test_backend_and_dimension_mismatch_is_refused(private):
+    settings = private
+    with pytest.raises(IndexMismatch, match="built with e5"):
+        Retriever.open(settings.with_(embedder="sentence-transformers"), build_if_missing=False)
+
+
+def test_changed_corpus_is_refused(private, copied_corpus):
+    settings = private.with_(corpus_dir=copied_corpus)
+    Retriever.open(settings, build_if_missing=False)  # an identical copy of the corpus is accepted
+    [md] = copied_corpus.glob("*.md")
+    md.write_text(md.read_text().replace("Guerre des TPU", "Guerre des puces"))
+    with pytest.raises(IndexMismatch, match="corpus .* changed"):
+        Retriever.open(settings, build_if_missing=False)
+
+
+def test_damaged_file_is_refused(private):
+    settings = private
+    passages = settings.data_dir / "current" / store.PASSAGES
+    passages.write_text(passages.read_text().replace("Twitch", "Twitter"))
+    with pytest.raises(IndexCorrupt, match="sha256"):
+        Retriever.open(settings, build_if_missing=False)
+
+
+def test_rebuild_keeps_the_previous_build_and_refresh_switches(private, e5_embedder):
+    settings = private
+    first = store.current_build_id(settings.data_dir)
+    retriever = Retriever.open(settings, build_if_missing=False)
+    assert retriever.refresh() is False
+    build_index(settings, e5_embedder)
+    second = store.current_build_id(settings.data_dir)
+    assert second != first and store.complete_builds(settings.data_dir) == [first, second]
+    assert retriever.refresh() is True and retriever.build_id == second
+    build_index(settings, e5_embedder)
+    assert first not in store.complete_builds(settings.data_dir)  # keep_builds = 2
+    assert len(store.complete_builds(settings.data_dir)) == 2
+
+
+def test_refresh_keeps_serving_when_the_new_build_is_broken(private):
+    settings = private
+    retriever = Retriever.open(settings, build_if_missing=False)
+    old = retriever.build_id
+    broken = settings.data_dir / "builds" / "99999999T999999Z-broken"
+    shutil.copytree(settings.data_dir / "builds" / old, broken)
+    (broken / store.PASSAGE_VECTORS).write_bytes(b"garbage")
+    store.switch_current(settings.data_dir, broken.name)
+    assert retriever.refresh() is False
+    assert retriever.build_id == old
+    assert retriever.ask("Qui est Emmett Shear ?").hits
+
+
+def test_killed_build_leaves_the_current_index_answering(private, e5_embedder, copied_corpus):
+    settings = private
+    before = store.current_build_id(settings.data_dir)
+    # A corpus large enough that its build takes many seconds, so the kill lands mid-way.
+    [md] = copied_corpus.glob("*.md")
+    text = md.read_text()
+    for i in range(12):
+        (copied_corpus / f"copy{i}.md").write_text(text.replace("id: \"", f"id: \"copy{i}-", 1))
+    env = dict(os.environ, VERBATIM_DATA_DIR=str(settings.data_dir), VERBATIM_CORPUS_DIR=str(copied_corpus))
+    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "index", "build"], env=env, cwd=PROJECT_ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(3)
+    assert proc.poll() is None, "the build finished before it could be interrupted"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert store.current_build_id(settings.data_dir) == before
+    answer = Retriever.open(settings, build_if_missing=False).ask("Qui est Emmett Shear ?")
+    assert "Twitch" in answer.hits[0].passage.text
+    for copy in copied_corpus.glob("copy*.md"):
+        copy.unlink()
+    build_index(settings.with_(corpus_dir=copied_corpus), e5_embedder)  # cleans up what the dead build left
+    assert not list((settings.data_dir / "builds").glob("*.partial"))
+
+
+def test_rollback_makes_the_previous_build_current(private, e5_embedder):
+    from .conftest import run_cli
+
+    settings = private
+    first = store.current_build_id(settings.data_dir)
+    build_index(settings, e5_embedder)
+    result = run_cli("index", "rollback", data_dir=settings.data_dir)
+    assert result.returncode == 0, result.stderr
+    assert store.current_build_id(settings.data_dir) == first
+    again = run_cli("index", "rollback", data_dir=settings.data_dir)
+    assert again.returncode == 1 and "no earlier build" in again.stderr
