@@ -14,7 +14,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.render.discord_payloads import Payload, answer_choice, answer_payload, notice_payload, sources_payload
+from bot.render.discord_payloads import Payload, answer_choice, escape_user_text, answer_payload, notice_payload, sources_payload
 from bot.render.discord_phrases import lang_of_locale, say
 from index.errors import BadQuestion, VerbatimError
 
@@ -65,7 +65,7 @@ class AskCog(commands.Cog):
         try:
             answer = await self.bot.worker.ask(question.strip(), scope)
         except (BadQuestion, VerbatimError) as e:
-            return notice_payload(say(lang, "failed", reason=str(e))), None
+            return notice_payload(say(lang, "failed", reason=escape_user_text(str(e)))), None
         except Exception:
             log.exception("answering %r failed", question[:200])
             return notice_payload(say(lang, "busy")), None

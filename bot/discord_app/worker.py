@@ -2,6 +2,8 @@
 
 The event loop only awaits futures, so heartbeats keep flowing while questions are answered,
 and the encoder (not known to be thread-safe) is never used from two threads at once.
+Questions that queue up while the worker is busy are answered together in one batch when the
+Retriever offers `ask_many` (encoding a batch costs far less per question than one at a time).
 """
 from __future__ import annotations
 
@@ -13,21 +15,25 @@ from typing import Any, Callable
 log = logging.getLogger(__name__)
 
 WARM_UP_QUESTION = "De quoi parle l'article ?"
+MAX_BATCH = 32
 
 
 class RetrieverWorker:
-    def __init__(self, open_retriever: Callable[[], Any]):
+    def __init__(self, open_retriever: Callable[[], Any], max_batch: int = MAX_BATCH):
         """`open_retriever` is called once, in the worker thread (loading the model takes seconds)."""
         self._open = open_retriever
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="verbatim-retriever")
         self._retriever: Any = None
-        self._pending = 0
+        self._queue: list[tuple[str, str, asyncio.Future]] = []
+        self._draining = False
+        self._max_batch = max_batch
         self.answered = 0
+        self.batches = 0
 
     @property
     def pending(self) -> int:
-        """Questions queued or running (a load figure for logs and the health file)."""
-        return self._pending
+        """Questions waiting for the worker (a load figure for logs and the health file)."""
+        return len(self._queue)
 
     async def _run(self, fn: Callable[[], Any]) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self._executor, fn)
@@ -47,13 +53,56 @@ class RetrieverWorker:
         return await self._run(go)
 
     async def ask(self, question: str, scope: str = "all"):
-        self._pending += 1
+        future = asyncio.get_running_loop().create_future()
+        self._queue.append((question, scope, future))
+        if not self._draining:
+            self._draining = True
+            asyncio.get_running_loop().create_task(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        """Hand queued questions to the worker thread, a batch at a time, until none are left."""
         try:
-            answer = await self._run(lambda: self._retriever_now().ask(question, scope=scope))
-            self.answered += 1
-            return answer
+            while self._queue:
+                batch, self._queue = self._queue[: self._max_batch], self._queue[self._max_batch:]
+                try:
+                    results = await self._run(lambda b=batch: self._answer_batch([(q, s) for q, s, _ in b]))
+                except Exception as e:  # the executor itself failed (shutting down)
+                    results = [e] * len(batch)
+                self.batches += 1
+                for (_, _, future), result in zip(batch, results):
+                    if future.done():
+                        continue
+                    if isinstance(result, BaseException):
+                        future.set_exception(result)
+                    else:
+                        self.answered += 1
+                        future.set_result(result)
         finally:
-            self._pending -= 1
+            self._draining = False
+
+    def _answer_batch(self, items: list[tuple[str, str]]) -> list:
+        """In the worker thread: one Answer (or the exception it raised) per question, in order."""
+        r = self._retriever_now()
+        ask_many = getattr(r, "ask_many", None)
+        results: list = [None] * len(items)
+        if ask_many is not None and len(items) > 1:
+            by_scope: dict[str, list[int]] = {}
+            for i, (_, scope) in enumerate(items):
+                by_scope.setdefault(scope, []).append(i)
+            for scope, idx in by_scope.items():
+                try:
+                    for i, answer in zip(idx, ask_many([items[i][0] for i in idx], scope=scope)):
+                        results[i] = answer
+                except Exception:  # one bad question must not fail the others: redo them one by one
+                    pass
+        for i, (question, scope) in enumerate(items):
+            if results[i] is None:
+                try:
+                    results[i] = r.ask(question, scope=scope)
+                except Exception as e:
+                    results[i] = e
+        return results
 
     async def refresh(self) -> bool:
         """Pick up a newer index build if there is one; the old one keeps serving if it fails."""

@@ -61,25 +61,28 @@ class _State:
         return out + "".join(reversed(self.quotes))
 
 
-def _scan(text: str, stop: int) -> list[tuple[int, _State]]:
-    """States at every whitespace position < stop (a cut there keeps text[:i])."""
-    states: list[tuple[int, _State]] = []
+def _scan(text: str, stop: int) -> list[tuple[int, bool, _State]]:
+    """(i, text[i] is whitespace, state before text[i]) for every i < stop where a cut may fall.
+
+    Positions inside a marker (between the stars of **, the backticks of ```) or between a backslash
+    and the character it escapes are skipped: a cut there would change what the text says.
+    """
+    states: list[tuple[int, bool, _State]] = []
     s = _State()
     i = 0
     n = min(len(text), stop)
     while i < n:
         ch = text[i]
+        states.append((i, ch.isspace(), s.copy()))
         if text.startswith("```", i):
             s.fence = not s.fence
             i += 3
             continue
         if s.fence:
-            if ch.isspace():
-                states.append((i, s.copy()))
             i += 1
             continue
         if ch == "\\" and i + 1 < len(text) and not text[i + 1].isspace():
-            i += 2  # an escaped character is literal; never cut between the backslash and it
+            i += 2  # an escaped character is literal
             continue
         if ch == "`":
             s.code = not s.code
@@ -95,9 +98,9 @@ def _scan(text: str, stop: int) -> list[tuple[int, _State]]:
                     del s.quotes[len(s.quotes) - 1 - s.quotes[::-1].index(ch)]
             elif ch == '"':
                 s.straight = not s.straight
-        if ch.isspace():
-            states.append((i, s.copy()))
         i += 1
+    if n < stop and i <= n:  # the whole text was scanned: its end is a cut point too
+        states.append((n, True, s.copy()))
     return states
 
 
@@ -112,8 +115,9 @@ def trim(text: str, limit: int) -> str:
     if limit <= len(ELLIPSIS):
         return ELLIPSIS[: max(limit, 0)]
     budget = limit - len(ELLIPSIS)
-    # A cut at whitespace i keeps text[:i].rstrip(); scanning to budget+1 includes i == budget.
-    cuts = [(text[:i].rstrip(), st) for i, st in _scan(text, budget + 1) if text[:i].strip()]
+    scanned = _scan(text, budget + 1)
+    # A cut at whitespace i keeps text[:i].rstrip().
+    cuts = [(text[:i].rstrip(), st) for i, space, st in scanned if space and text[:i].strip()]
     clean = [prefix for prefix, st in cuts if st.all_closed()]
     if clean and len(clean[-1]) >= budget // 2:
         return clean[-1] + ELLIPSIS
@@ -121,8 +125,13 @@ def trim(text: str, limit: int) -> str:
         closing = st.closers()
         if len(prefix) + len(ELLIPSIS) + len(closing) <= limit:
             return prefix + ELLIPSIS + closing
-    # One word longer than the limit: nothing to do but cut it (the only cut inside a word).
-    return text[:budget] + ELLIPSIS
+    if any(space for _, space, _ in scanned[1:]):
+        return ELLIPSIS  # a limit this small leaves no room for a whole word and its closers
+    # One word longer than the limit: the only case where a word is cut (never inside a marker).
+    for i, _, st in reversed(scanned):
+        if i + len(ELLIPSIS) + len(st.closers()) <= limit:
+            return text[:i] + ELLIPSIS + st.closers()
+    return ELLIPSIS
 
 
 def embed_chars(embed: dict) -> int:

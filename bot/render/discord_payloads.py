@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from discord.utils import escape_markdown, escape_mentions
+from discord.utils import escape_mentions
 
 from index.model import Answer, Hit
 
@@ -23,7 +23,8 @@ from .quote import excerpt
 ANSWER_COLOUR = 0x2B6CB0
 ABSTAIN_COLOUR = 0x718096
 MAX_QUOTE_CHARS = 900  # per quoted passage in an answer; the full passage is in /source
-_LINE_START = re.compile(r"^([#>\-*+]|\d+\.)", re.MULTILINE)
+_INLINE_MARKDOWN = re.compile(r"([\\*_~|`\[\]<>])")
+_LINE_START = re.compile(r"^([#>\-+]|\d+\.)")
 
 
 @dataclass(frozen=True)
@@ -35,9 +36,13 @@ class Payload:
 
 
 def escape_user_text(text: str) -> str:
-    """Text a user typed, made inert: one line, no markdown, no pings, no masked links."""
+    """Text a user typed, made inert: one line, no markdown, no pings, no masked links.
+
+    Every markdown character is escaped (discord.utils.escape_markdown skips text after a masked
+    link), then discord.utils.escape_mentions breaks @everyone, @here and id mentions.
+    """
     one_line = " ".join(text.split())
-    safe = escape_mentions(escape_markdown(one_line))
+    safe = escape_mentions(_INLINE_MARKDOWN.sub(r"\\\1", one_line))
     return _LINE_START.sub(r"\\\1", safe)
 
 
@@ -149,8 +154,8 @@ def sources_payload(answer: Answer, answer_id: int, asker: str, shared_by: str |
 
 
 def notice_payload(text: str) -> Payload:
-    """A short message with no embed (cooldowns, errors, confirmations)."""
-    return Payload(content=trim(text, L.CONTENT))
+    """A short message with no embed (cooldowns, errors, confirmations); never a ping, whatever it quotes."""
+    return Payload(content=trim(escape_mentions(text), L.CONTENT))
 
 
 def answer_choice(answer_id: int, question: str) -> tuple[str, str]:

@@ -40,6 +40,7 @@ class Interaction:
     sent_at: float
     callback: dict | None = None
     callback_at: float | None = None
+    answered_at: float | None = None  # when the user could first see the full response
     original: dict | None = None  # the response message as it stands now
     edits: list[dict] = field(default_factory=list)
     followups: list[dict] = field(default_factory=list)
@@ -316,6 +317,8 @@ class DiscordStandIn:
         for problem in checks.check_callback(body):
             self.violation(f"interaction callback: {problem}")
         it.callback, it.callback_at = body, time.monotonic()
+        if body["type"] != 5:
+            it.answered_at = it.callback_at
         kind = body["type"]
         data = body.get("data") or {}
         result = {"interaction": {"id": it.id, "type": it.type}}
@@ -350,6 +353,7 @@ class DiscordStandIn:
                 if not (it.original["content"] or it.original["embeds"]):
                     self.violation(f"interaction {it.id} ended with an empty message")
                 it.edits.append(body)
+                it.answered_at = it.answered_at or time.monotonic()
                 return json_response(it.original)
         if method == "POST" and len(p) == 3:
             for problem in checks.check_message(body, creating=True):
@@ -357,6 +361,7 @@ class DiscordStandIn:
             msg = o.message(o.snowflake(), it.payload["channel_id"], self.bot_user, body, guild_id=self.guild_id,
                             application_id=self.app_id)
             it.followups.append(msg)
+            it.answered_at = it.answered_at or time.monotonic()
             self.messages[msg["id"]] = msg
             return json_response(msg)
         return None
