@@ -149,3 +149,22 @@ def test_rollback_makes_the_previous_build_current(private, e5_embedder):
     assert store.current_build_id(settings.data_dir) == first
     again = run_cli("index", "rollback", data_dir=settings.data_dir)
     assert again.returncode == 1 and "no earlier build" in again.stderr
+
+
+def test_several_documents_are_indexed_and_cited_apart(tmp_path, e5_embedder, copied_corpus):
+    second = copied_corpus / "second.md"
+    second.write_text('---\nid: "second"\ntitle: "La recette de la ratatouille"\n---\n\n'
+                      "## Ingrédients\n\nIl faut des aubergines, des courgettes et des tomates bien mûres.\n\n"
+                      "## Commentaires\n\n### Commentaire 1\n\nMa grand-mère ajoutait du thym.\n", "utf-8")
+    settings = Settings.from_env(env={}, data_dir=str(tmp_path / "data"), corpus_dir=str(copied_corpus))
+    summary = build_index(settings, e5_embedder)
+    assert summary.documents == 2
+    retriever = Retriever.open(settings, build_if_missing=False)
+    hits = retriever.ask("Quels légumes faut-il pour la ratatouille ?").hits
+    assert {h.passage.location.doc_id for h in hits[:2]} == {"second"}  # its title and its ingredients
+    veg = next(h.passage for h in hits[:2] if h.passage.location.role == "paragraph")
+    assert veg.location.section == "Ingrédients" and "aubergines" in veg.text
+    shear = retriever.ask("Qui est Emmett Shear ?").hits[0].passage
+    assert shear.location.doc_id != "second" and "Twitch" in shear.text
+    thyme = retriever.ask("Quelle herbe ajoutait la grand-mère ?", scope="comments").hits[0].passage
+    assert (thyme.location.doc_id, thyme.location.comment) == ("second", 1)
