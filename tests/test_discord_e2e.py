@@ -379,7 +379,8 @@ def test_200_concurrent_questions_are_all_answered_without_stalling(standin, bot
           f"max {max(answer_s):.2f} s; defer (ack) p95 {percentile(defer_s, 95) * 1000:.0f} ms, "
           f"max {max(defer_s) * 1000:.0f} ms, over 3 s: {sum(d > 3 for d in defer_s)}; "
           f"largest event-loop stall {max(stalls, default=0):.0f} ms (bot monitor, ≥20 ms stalls: {len(stalls)}); "
-          f"heartbeat gap max {max(gaps, default=0) * 1000:.0f} ms for a {1000} ms interval")
+          f"heartbeat gap max {max(gaps, default=0) * 1000:.0f} ms for a {1000} ms interval; "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
 
 
 # ----- live rebuild -----------------------------------------------------------------------------------------
@@ -439,10 +440,12 @@ def test_restart_keeps_sources_and_buttons_and_skips_command_sync(standin, bot, 
     aid = answer_id(msg)
     before = standin.wait_answered(standin.slash("source", {"answer": str(aid)}))
     syncs = len(standin.command_syncs)
+    assert health(bot).returncode == 0, health(bot).stdout
 
     assert bot.stop() == 0, "SIGTERM shuts down cleanly"
     assert "stopped" in bot.log()
     assert bot.status()["ready"] is False
+    assert health(bot).returncode == 1, "the container health check sees the bot is gone"
     bot.start()
     _wait_connected(standin, bot, sessions=standin.sessions + 1)
 
@@ -453,6 +456,11 @@ def test_restart_keeps_sources_and_buttons_and_skips_command_sync(standin, bot, 
     # A button on a message sent before the restart still works.
     clicked = standin.wait_answered(standin.click(msg, f"verbatim:sources:{aid}"))
     assert clicked["embeds"] == before["embeds"]
+
+
+def health(bot: BotProcess) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "bot.discord_app.health"], cwd=bot.workdir, env=bot.env,
+                          capture_output=True, text=True, timeout=60)
 
 
 def test_no_token_is_a_clear_error(tmp_path):

@@ -184,3 +184,14 @@ def test_worker_answers_concurrent_questions_like_one_at_a_time(retriever):
     assert isinstance(got[-1], Exception), "a bad question fails alone"
     assert worker.answered == len(questions)
     assert worker.batches < len(questions) + 1, "queued questions were handed over together"
+
+
+def test_an_answer_is_only_shown_where_it_was_asked(tmp_path, retriever):
+    from bot.discord_app.cog import visible_in
+
+    store = AnswersStore(tmp_path / "a.sqlite3")
+    answer = retriever.ask("Qui est Emmett Shear ?")
+    in_guild = store.get(store.add(answer, guild_id=5, channel_id=10, asker_id=1, asker_name="a"))
+    in_dm = store.get(store.add(answer, guild_id=None, channel_id=20, asker_id=1, asker_name="a"))
+    assert visible_in(in_guild, 5, 11) and not visible_in(in_guild, 6, 10) and not visible_in(in_guild, None, 10)
+    assert visible_in(in_dm, None, 20) and not visible_in(in_dm, None, 21) and not visible_in(in_dm, 5, 20)

@@ -18,6 +18,7 @@ from bot.render.discord_payloads import Payload, answer_choice, escape_user_text
 from bot.render.discord_phrases import lang_of_locale, say
 from index.errors import BadQuestion, VerbatimError
 
+from .answers_store import StoredAnswer
 from .buttons import answer_view, share_view
 
 if TYPE_CHECKING:
@@ -31,6 +32,13 @@ _FRENCH_HINT = re.compile(r"\b(le|la|les|des|du|est|que|qui|quoi|quel|quelle|pou
 
 def send_kwargs(payload: Payload) -> dict:
     return {"content": payload.content or None, "embeds": [discord.Embed.from_dict(e) for e in payload.embeds]}
+
+
+def visible_in(stored: StoredAnswer, guild_id: int | None, channel_id: int | None) -> bool:
+    """An answer is shown only where it was asked: its server, or its DM channel."""
+    if stored.guild_id is not None:
+        return stored.guild_id == guild_id
+    return stored.channel_id == channel_id
 
 
 def guess_lang(text: str, fallback: str = "en") -> str:
@@ -121,8 +129,14 @@ class AskCog(commands.Cog):
 
     # ----- what the buttons do (also used by /source) -------------------------------------------
 
-    async def show_sources(self, interaction: discord.Interaction, answer_id: int) -> None:
+    def _stored_here(self, interaction: discord.Interaction, answer_id: int) -> StoredAnswer | None:
         stored = self.bot.store.get(answer_id)
+        if stored is None or not visible_in(stored, interaction.guild_id, interaction.channel_id):
+            return None
+        return stored
+
+    async def show_sources(self, interaction: discord.Interaction, answer_id: int) -> None:
+        stored = self._stored_here(interaction, answer_id)
         if stored is None:
             lang = lang_of_locale(interaction.locale)
             await interaction.response.send_message(say(lang, "unknown_answer", id=answer_id), ephemeral=True)
@@ -132,7 +146,7 @@ class AskCog(commands.Cog):
                                                 view=share_view(stored.id, stored.answer.language))
 
     async def share_sources(self, interaction: discord.Interaction, answer_id: int) -> None:
-        stored = self.bot.store.get(answer_id)
+        stored = self._stored_here(interaction, answer_id)
         if stored is None:
             await self.show_sources(interaction, answer_id)
             return
@@ -140,7 +154,7 @@ class AskCog(commands.Cog):
         await interaction.response.send_message(**send_kwargs(payload), ephemeral=False)
 
     async def record_vote(self, interaction: discord.Interaction, answer_id: int, vote: int) -> None:
-        stored = self.bot.store.get(answer_id)
+        stored = self._stored_here(interaction, answer_id)
         lang = stored.answer.language if stored else lang_of_locale(interaction.locale)
         if stored is None:
             await interaction.response.send_message(say(lang, "unknown_answer", id=answer_id), ephemeral=True)

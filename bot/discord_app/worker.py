@@ -1,7 +1,8 @@
 """One thread owns the Retriever: every encode, search and index refresh runs there, in order.
 
-The event loop only awaits futures, so heartbeats keep flowing while questions are answered,
-and the encoder (not known to be thread-safe) is never used from two threads at once.
+The event loop only awaits futures, so heartbeats keep flowing while questions are answered (the
+encoder is C code called through ctypes, which releases the GIL), and the encoder (not known to
+be thread-safe) is never used from two threads at once.
 Questions that queue up while the worker is busy are answered together in one batch when the
 Retriever offers `ask_many` (encoding a batch costs far less per question than one at a time).
 """
