@@ -12,7 +12,7 @@ def should_abstain(ranked: Ranked, settings: Settings) -> bool:
 
     - keyword: fewer than `abstain_min_matched_terms` content words of the question occur anywhere in the
       article (an off-topic question shares no word with it; names and cognates count in both languages);
-    - dense: even the closest passage or sentence is less similar than `abstain_min_score`.
+    - dense: the top-ranked passage (or its best sentence) is less similar than `abstain_min_score`.
     """
     if not len(ranked.ids):
         return True
