@@ -23,7 +23,7 @@ import pytest
 
 from tests.conftest import CORPUS_DIR
 from tests.standin import DiscordStandIn
-from tests.standin.bot_process import PROJECT_ROOT, BotProcess, bot_env
+from tests.standin.bot_process import PROJECT_ROOT, BotProcess, bot_env, wait_connected
 
 USER_COOLDOWN = 20  # seconds; every scenario but the cooldown one uses fresh users
 MAX_QUESTION = 1000  # index/defaults.toml max_question_chars
@@ -56,24 +56,12 @@ def bot(standin, data_dir, tmp_path_factory):
                   VERBATIM_DISCORD_REFRESH_SECONDS="1")
     proc = BotProcess(env, work, work / "bot.log").start()
     try:
-        _wait_connected(standin, proc, sessions=1)
+        wait_connected(standin, proc, sessions=1)
         yield proc
     finally:
         code = proc.stop()
         if code != 0:
             print(proc.log()[-4000:])
-
-
-def _wait_connected(standin: DiscordStandIn, proc: BotProcess, sessions: int) -> None:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if standin.sessions >= sessions and standin.connected and {"ask", "source"} <= set(standin.commands):
-            proc.wait_status(lambda s: s.get("ready"), timeout=60)
-            return
-        if not proc.alive():
-            raise RuntimeError("the bot exited before connecting:\n" + proc.log()[-4000:])
-        time.sleep(0.1)
-    raise TimeoutError("the bot did not connect to the stand-in:\n" + proc.log()[-4000:])
 
 
 @pytest.fixture(autouse=True)
@@ -447,7 +435,7 @@ def test_restart_keeps_sources_and_buttons_and_skips_command_sync(standin, bot, 
     assert bot.status()["ready"] is False
     assert health(bot).returncode == 1, "the container health check sees the bot is gone"
     bot.start()
-    _wait_connected(standin, bot, sessions=standin.sessions + 1)
+    wait_connected(standin, bot, sessions=standin.sessions + 1)
 
     assert len(standin.command_syncs) == syncs, "unchanged commands are not synced again"
     assert "application commands unchanged" in bot.log()

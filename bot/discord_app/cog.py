@@ -108,6 +108,9 @@ class AskCog(commands.Cog):
     @app_commands.describe(answer="Answer number (default: the latest answer in this channel)")
     async def source_command(self, interaction: discord.Interaction, answer: Optional[app_commands.Range[str, 1, 100]] = None) -> None:
         lang = lang_of_locale(interaction.locale)
+        if not self.bot.config.allows(interaction.guild_id, interaction.channel_id):
+            await interaction.response.send_message(say(lang, "not_allowed"), ephemeral=True)
+            return
         if answer is None:
             stored = self.bot.store.latest_in_channel(interaction.channel_id or 0)
             if stored is None:

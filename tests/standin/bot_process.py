@@ -84,3 +84,16 @@ class BotProcess:
                 raise RuntimeError("the bot exited:\n" + self.log()[-3000:])
             time.sleep(0.2)
         raise TimeoutError(f"bot status never matched; last {self.status()}")
+
+
+def wait_connected(standin: DiscordStandIn, proc: BotProcess, sessions: int, timeout: float = 120) -> None:
+    """Until the bot has its `sessions`-th gateway session, its commands, and says it is ready."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if standin.sessions >= sessions and standin.connected and {"ask", "source"} <= set(standin.commands):
+            proc.wait_status(lambda s: s.get("ready"), timeout=60)
+            return
+        if not proc.alive():
+            raise RuntimeError("the bot exited before connecting:\n" + proc.log()[-4000:])
+        time.sleep(0.1)
+    raise TimeoutError("the bot did not connect to the stand-in:\n" + proc.log()[-4000:])

@@ -85,7 +85,7 @@ class DiscordStandIn:
         self.app_id = o.snowflake()
         self.bot_user = o.user(self.app_id, "Verbatim", bot=True)
         self.guild_id = o.snowflake()
-        self.channels = {name: o.snowflake() for name in ("general", "random")}
+        self.channels = {name: o.snowflake() for name in ("general", "random", "closed")}
         self.role_id = o.snowflake()
         self.guild_locale = guild_locale
         self.violations: list[str] = []

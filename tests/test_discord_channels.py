@@ -1,0 +1,76 @@
+"""End to end, second configuration: an answer channel (message-content intent) and a channel allow-list.
+
+A separate bot process from test_discord_e2e.py, because these settings change how it connects.
+"""
+from __future__ import annotations
+
+import shutil
+import time
+
+import pytest
+
+from tests.conftest import CORPUS_DIR
+from tests.standin import DiscordStandIn
+from tests.standin.bot_process import BotProcess, bot_env, wait_connected
+
+
+@pytest.fixture(scope="module")
+def standin():
+    server = DiscordStandIn(guild_locale="en-US").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def bot(standin, built_settings, tmp_path_factory):
+    root = tmp_path_factory.mktemp("discord-channels")
+    shutil.copytree(built_settings.data_dir, root / "data", symlinks=True)
+    env = bot_env(standin, root / "data", CORPUS_DIR,
+                  VERBATIM_DISCORD_ANSWER_CHANNELS=standin.channels["random"],
+                  VERBATIM_DISCORD_ALLOWED_CHANNELS=f"{standin.channels['general']},{standin.channels['random']}",
+                  VERBATIM_DISCORD_USER_COOLDOWN="0")
+    proc = BotProcess(env, root, root / "bot.log").start()
+    try:
+        wait_connected(standin, proc, sessions=1)
+        yield proc
+    finally:
+        proc.stop()
+
+
+@pytest.fixture(autouse=True)
+def no_violations(standin):
+    before = len(standin.violations)
+    yield
+    assert standin.violations[before:] == []
+
+
+def test_answer_channels_ask_for_the_message_content_intent(standin, bot):
+    assert standin.message_content_intent
+
+
+def test_a_question_in_an_answer_channel_is_answered_without_a_mention(standin, bot):
+    chatter = standin.post_message("bonjour à tous", channel="random", mention_bot=False)
+    question = standin.post_message("Who is Emmett Shear?", channel="random", mention_bot=False)
+    reply = standin.wait_reply(question)
+    assert "\n> " in reply["embeds"][0]["description"]
+    time.sleep(0.5)
+    assert standin.replies_to(chatter) == [], "only questions are answered"
+
+
+def test_outside_answer_channels_a_question_needs_a_mention(standin, bot):
+    unmentioned = standin.post_message("Who is Emmett Shear?", channel="general", mention_bot=False)
+    mentioned = standin.post_message(f"<@{standin.app_id}> Who is Emmett Shear?", channel="general")
+    standin.wait_reply(mentioned)
+    time.sleep(0.5)
+    assert standin.replies_to(unmentioned) == []
+
+
+def test_channels_outside_the_allow_list_get_no_answer(standin, bot):
+    ignored = standin.post_message(f"<@{standin.app_id}> Who is Emmett Shear?", channel="closed")
+    it = standin.slash("ask", {"question": "Who is Emmett Shear?"}, channel="closed", locale="en-US")
+    refusal = standin.wait_answered(it)
+    assert it.callback["type"] == 4 and refusal["flags"] & 64 and "don't answer questions here" in refusal["content"]
+    source = standin.wait_answered(standin.slash("source", {}, channel="closed", locale="en-US"))
+    assert source["flags"] & 64 and "don't answer questions here" in source["content"]
+    time.sleep(0.5)
+    assert standin.replies_to(ignored) == []
