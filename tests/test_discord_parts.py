@@ -143,12 +143,14 @@ def test_privileged_intent_only_with_answer_channels():
 def _hash(tmp_path: Path, max_chars: int, env: dict | None = None) -> str:
     from bot.discord_app.client import VerbatimBot
     from bot.discord_app.cog import AskCog
+    from bot.discord_app.translations import FrenchDescriptions
 
     async def go() -> str:
         config = BotConfig.from_env({"DISCORD_TOKEN": "t", **(env or {})}, dotenv=None)
         bot = VerbatimBot(config, data_dir=tmp_path, max_question_chars=max_chars, open_retriever=lambda: None)
+        await bot.tree.set_translator(FrenchDescriptions())
         await bot.add_cog(AskCog(bot))
-        digest = bot.commands_hash()
+        digest = await bot.commands_hash()
         bot.store.close()
         return digest
 

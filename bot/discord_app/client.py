@@ -22,6 +22,7 @@ from .config import BotConfig
 from .gateway import use_api_base, use_gateway_of
 from .limits import Limits
 from .loop_monitor import LoopMonitor
+from .translations import FrenchDescriptions
 from .worker import RetrieverWorker
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,7 @@ class VerbatimBot(commands.Bot):
             await use_gateway_of(self.http)
         build = await self.worker.start()
         log.info("serving index build %s", build)
+        await self.tree.set_translator(FrenchDescriptions())
         await self.add_cog(AskCog(self))
         self.add_dynamic_items(*DYNAMIC_ITEMS)
         await self.sync_commands_if_changed()
@@ -98,18 +100,24 @@ class VerbatimBot(commands.Bot):
     def _sync_target(self) -> discord.Object | None:
         return discord.Object(self.config.sync_guild) if self.config.sync_guild else None
 
-    def commands_hash(self) -> str:
+    async def commands_hash(self) -> str:
+        """A digest of exactly what a sync would send (translations included) and where."""
         guild = self._sync_target()
         if guild is not None:
             self.tree.copy_global_to(guild=guild)
-        payload = [c.to_dict(self.tree) for c in self.tree.get_commands(guild=guild)]
+        translator = self.tree.translator
+        commands = self.tree.get_commands(guild=guild)
+        if translator is not None:
+            payload = [await c.get_translated_payload(self.tree, translator) for c in commands]
+        else:
+            payload = [c.to_dict(self.tree) for c in commands]
         blob = json.dumps({"target": guild.id if guild else "global", "app": self.application_id, "commands": payload},
                           sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()
 
     async def sync_commands_if_changed(self) -> bool:
         """Sync to the test guild (instant) or globally, but only when the command tree changed."""
-        digest = self.commands_hash()
+        digest = await self.commands_hash()
         stamp = self.data_dir / "discord" / "commands.sha256"
         if stamp.exists() and stamp.read_text().strip() == digest:
             log.info("application commands unchanged; not syncing")

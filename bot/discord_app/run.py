@@ -9,6 +9,7 @@ import signal
 import sys
 from typing import TYPE_CHECKING
 
+import aiohttp
 import discord
 
 from index.errors import VerbatimError
@@ -46,12 +47,16 @@ async def serve(config: BotConfig, settings: "Settings", force_sync: bool = Fals
     log.info("stopped")
 
 
-def main(args: "Settings | argparse.Namespace | list[str] | None" = None) -> int:
-    """Entry point. `args` may be the index Settings the CLI already resolved, parsed options, or argv."""
+def main(args: "Settings | argparse.Namespace | list[str] | None" = None,
+         options: argparse.Namespace | None = None) -> int:
+    """Entry point. `args` may be the index Settings the CLI already resolved (then `options` are the
+    parsed `run` options, see `add_arguments`), parsed options, or argv."""
     from index.settings import Settings
 
     settings = args if isinstance(args, Settings) else None
-    if not isinstance(args, (Settings, argparse.Namespace)):
+    if settings is not None and options is not None:
+        args = options
+    elif not isinstance(args, (Settings, argparse.Namespace)):
         parser = argparse.ArgumentParser(prog="verbatim run", description=__doc__)
         add_arguments(parser)
         args = parser.parse_args(args)
@@ -72,6 +77,10 @@ def main(args: "Settings | argparse.Namespace | list[str] | None" = None) -> int
         print("verbatim run: answer channels need the Message Content intent: enable it in the Developer Portal "
               "(Bot → Privileged Gateway Intents) or unset VERBATIM_DISCORD_ANSWER_CHANNELS", file=sys.stderr)
         return 2
+    except (aiohttp.ClientError, OSError) as e:
+        print(f"verbatim run: cannot reach Discord ({e.__class__.__name__}: {e}); check the network and retry",
+              file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
     return 0

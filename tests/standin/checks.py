@@ -117,6 +117,9 @@ def check_commands(commands: list) -> list[str]:
             problems.append(f"bad command name {name!r}")
         if cmd.get("type", 1) == 1 and not 1 <= len(cmd.get("description", "")) <= 100:
             problems.append(f"command {name} description length (1-100)")
+        for where, text in _localized(cmd):
+            if not 1 <= len(text) <= 100:
+                problems.append(f"command {name}: localized {where} length {len(text)} (1-100)")
         options = cmd.get("options", [])
         if len(options) > 25:
             problems.append(f"command {name} has over 25 options")
@@ -138,3 +141,19 @@ def check_commands(commands: list) -> list[str]:
             if opt.get("choices") and opt.get("autocomplete"):
                 problems.append(f"option {opt.get('name')} has both choices and autocomplete")
     return problems
+
+
+def _localized(node: dict, path: str = ""):
+    """(where, text) for every localized name or description in a command tree."""
+    for key in ("name_localizations", "description_localizations"):
+        for locale, text in (node.get(key) or {}).items():
+            if locale not in LOCALES:
+                yield f"{path}{key}[{locale}] (unknown locale)", ""
+            yield f"{path}{key}[{locale}]", text
+    for child in node.get("options", []) + node.get("choices", []):
+        yield from _localized(child, path + child.get("name", "?") + ".")
+
+
+LOCALES = {"id", "da", "de", "en-GB", "en-US", "es-ES", "es-419", "fr", "hr", "it", "lt", "hu", "nl", "no", "pl",
+           "pt-BR", "ro", "fi", "sv-SE", "vi", "tr", "cs", "el", "bg", "ru", "uk", "hi", "th", "zh-CN", "ja",
+           "zh-TW", "ko"}
