@@ -309,12 +309,11 @@ def test_everyone_and_role_ping_injection_pings_nobody(standin, bot):
     edit = it.edits[-1]
     assert edit["allowed_mentions"]["parse"] == []
     mid = standin.post_message(f"<@{standin.app_id}> {question}", mention_roles=[standin.role_id])
-    reply_body = standin.replies_to(mid) or None
     reply = standin.wait_reply(mid)
     assert "@everyone" not in all_text(reply) and role not in all_text(reply)
+    assert standin.replies_to(mid)[0].body["allowed_mentions"] == {"parse": [], "replied_user": False}
     src = standin.wait_answered(standin.slash("source", {"answer": str(answer_id(msg))}))
     assert "@everyone" not in all_text(src) and role not in all_text(src)
-    del reply_body
 
 
 def test_markdown_injection_is_shown_literally(standin, bot):

@@ -14,9 +14,17 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.render.discord_payloads import Payload, answer_choice, escape_user_text, answer_payload, notice_payload, sources_payload
+from bot.render.discord_payloads import (
+    Payload,
+    answer_choice,
+    answer_payload,
+    escape_user_text,
+    notice_payload,
+    sources_payload,
+)
 from bot.render.discord_phrases import lang_of_locale, say
-from index.errors import BadQuestion, VerbatimError
+from index.errors import VerbatimError
+from index.language import detect_language
 
 from .answers_store import StoredAnswer
 from .buttons import answer_view, share_view
@@ -27,7 +35,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 QUESTION_MAX_CHARS = 1000  # the slash option's cap; the cog sets it from the index settings at load
-_FRENCH_HINT = re.compile(r"\b(le|la|les|des|du|est|que|qui|quoi|quel|quelle|pourquoi|comment|qu'|l'|d')\b", re.I)
 
 
 def send_kwargs(payload: Payload) -> dict:
@@ -42,8 +49,8 @@ def visible_in(stored: StoredAnswer, guild_id: int | None, channel_id: int | Non
 
 
 def guess_lang(text: str, fallback: str = "en") -> str:
-    """Only for refusals sent before there is an Answer (whose language then decides)."""
-    return "fr" if _FRENCH_HINT.search(text) else fallback
+    """For replies sent before there is an Answer (whose own language then decides)."""
+    return detect_language(text, default=fallback) if text.strip() else fallback
 
 
 class AskCog(commands.Cog):
@@ -72,7 +79,7 @@ class AskCog(commands.Cog):
         """Ask the worker, store the answer, render it. Errors become a one-line reply, never silence."""
         try:
             answer = await self.bot.worker.ask(question.strip(), scope)
-        except (BadQuestion, VerbatimError) as e:
+        except VerbatimError as e:
             return notice_payload(say(lang, "failed", reason=escape_user_text(str(e)))), None
         except Exception:
             log.exception("answering %r failed", question[:200])
