@@ -1,0 +1,60 @@
+"""Keyword evidence, z-score fusion and the abstention rule, without a model (docs/retrieval.md)."""
+from __future__ import annotations
+
+import numpy as np
+
+from index.answer import should_abstain
+from index.keyword import BM25, CharNgramIndex, char_ngrams
+from index.ranking import Ranked, _standardised
+from index.settings import Settings
+
+TEXTS = [
+    "L’appel du pied de Jean-Noël Barrot, ministre délégué chargé du Numérique, n’a pas pesé.",
+    "Microsoft vient tout juste d’annoncer des puces Azure Maia 100 et Cobalt 100 lors de la conférence Ignite.",
+    "De l’altruisme efficace.",
+]
+
+
+def test_char_ngrams_fold_accents_and_drop_stopwords_and_elisions():
+    grams = char_ngrams("L’équipe a annoncé")
+    assert "^equi" in grams and "once$" in grams
+    assert not any(g.startswith("^l") for g in grams)  # "L’" is an elision, "a" a stopword
+
+
+def test_char_ngrams_match_english_cognates_of_french_words():
+    index = CharNgramIndex.fit(TEXTS)
+    minister = index.scores("Which French minister reached out?")
+    assert int(np.argmax(minister)) == 0 and minister[0] > 0
+    announce = index.scores("What did Microsoft announce at Ignite?")
+    assert int(np.argmax(announce)) == 1
+
+
+def test_char_ngrams_score_zero_without_a_shared_word():
+    assert not CharNgramIndex.fit(TEXTS).scores("What is the best pizza topping?").any()
+
+
+def test_matched_terms_counts_question_words_present_in_the_corpus():
+    bm25 = BM25.fit(TEXTS)
+    assert bm25.matched_terms("Qu'est-ce que l'altruisme efficace ?") == 2
+    assert bm25.matched_terms("Comment installer Python sur Windows ?") == 0
+
+
+def test_standardised_signals_are_zero_when_they_do_not_discriminate():
+    mask = np.array([True, True, True, False])
+    flat = _standardised(np.array([0.3, 0.3, 0.3, 9.0]), mask)
+    assert not flat.any()
+    z = _standardised(np.array([1.0, 2.0, 3.0, 100.0]), mask)
+    assert np.allclose(z[:3], [-1.2247, 0.0, 1.2247], atol=1e-4)
+
+
+def _ranked(dense: float, matched: int) -> Ranked:
+    return Ranked(np.array([0]), np.array([1.0]), np.array([dense]), np.array([0]), matched)
+
+
+def test_abstains_when_no_question_word_is_in_the_article_or_the_dense_score_is_too_low():
+    settings = Settings.from_env(env={})
+    assert should_abstain(_ranked(0.9, 0), settings)
+    assert should_abstain(_ranked(settings.abstain_min_score - 0.01, 3), settings)
+    assert not should_abstain(_ranked(0.85, 1), settings)
+    assert should_abstain(Ranked(np.array([], dtype=int), np.array([]), np.array([]), np.array([], dtype=int), 5),
+                          settings)
