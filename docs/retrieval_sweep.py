@@ -75,6 +75,7 @@ except ImportError:
     QU = None
 bm25 = BM25.fit([p.text for p in passages])
 ngrams = CharNgramIndex.fit([p.text for p in passages])
+is_comment = np.array([p.location.kind == "comment" for p in passages], dtype=float)
 hub = np.nanmean(np.where(np.eye(N, dtype=bool), np.nan, V["P"] @ V["P"].T), axis=1)  # mean similarity to the others
 
 
@@ -95,6 +96,17 @@ def signals(name: str, i: int) -> dict[str, np.ndarray]:
         "bm25": bm / top if top > 0 else bm, "ngram": ngrams.scores(text), "sparse": V["SPraw"] @ QSP[name][i],
         "hub": -hub,
     }
+    sims = V["S"] @ q
+    sums, counts = np.zeros(N), np.zeros(N)
+    np.add.at(sums, owner, sims)
+    np.add.at(counts, owner, 1)
+    out["S+mean"] = out["S"] + sums / counts  # best sentence plus the passage's average sentence
+    out["Pmix"] = np.where(is_comment > 0, out["Praw"], out["P"])  # comments embedded without the title
+    fused = z(out["P"]) + z(out["S"]) + z(out["ngram"])
+    for beta, k in ((0.3, 1), (0.5, 3)):  # pseudo-relevance feedback: move the question towards the top passages
+        q2 = q + beta * V["P"][np.argsort(-fused)[:k]].mean(axis=0)
+        q2 /= np.linalg.norm(q2)
+        out[f"P_prf{beta}_{k}"], out[f"S_prf{beta}_{k}"] = V["P"] @ q2, maxpool(V["S"] @ q2)
     if QU is not None:
         out["useP"], out["useS"] = V["uP"] @ QU[name][i], maxpool(V["uS"] @ QU[name][i])
     return out
@@ -125,7 +137,6 @@ def rrf(names: list[str], k: int = 60):
 
 COMMENT_INTENT = re.compile(r"\b(lecteur|lectrice|commentaire|commentateur|internaute|reader|commenter|comment)s?\b",
                             re.I)
-is_comment = np.array([p.location.kind == "comment" for p in passages], dtype=float)
 
 CONFIGS = {
     "baseline: linear .5P+.5S+.15bm25": linear({"P": .5, "S": .5, "bm25": .15}),
@@ -149,6 +160,10 @@ CONFIGS = {
     "z P+S+ngram+bm25": zfuse({"P": 1, "S": 1, "ngram": 1, "bm25": 1}),
     "z P+S+ngram+sparse": zfuse({"P": 1, "S": 1, "ngram": 1, "sparse": 1}),
     "z P+S+bm25+sparse": zfuse({"P": 1, "S": 1, "bm25": 1, "sparse": 1}),
+    "z P+(best+mean sentence)+ngram": zfuse({"P": 1, "S+mean": 1, "ngram": 1}),
+    "z P+S+ngram, comments embedded without title": zfuse({"Pmix": 1, "S": 1, "ngram": 1}),
+    "z P+S+ngram, PRF beta=0.3 top-1": zfuse({"P_prf0.3_1": 1, "S_prf0.3_1": 1, "ngram": 1}),
+    "z P+S+ngram, PRF beta=0.5 top-3": zfuse({"P_prf0.5_3": 1, "S_prf0.5_3": 1, "ngram": 1}),
 }
 if QU is not None:
     CONFIGS["z P+S+useP+useS (no keywords)"] = zfuse({"P": 1, "S": 1, "useP": 1, "useS": 1})
