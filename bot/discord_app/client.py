@@ -6,6 +6,7 @@ article text, and neither may ever notify anyone.
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
 import json
 import logging
@@ -84,6 +85,9 @@ class VerbatimBot(commands.Bot):
 
     async def on_ready(self) -> None:
         log.info("ready as %s in %d guild(s)", self.user, len(self.guilds))
+        # Everything loaded so far lives as long as the process: keep the garbage collector from
+        # walking it again on every full collection (those walks are event-loop stalls).
+        gc.freeze()
         self.monitor.write()
 
     async def _refresh_forever(self) -> None:

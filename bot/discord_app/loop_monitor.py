@@ -1,7 +1,9 @@
 """Measures how long the event loop is blocked, and writes a small status file for health checks.
 
 A task sleeps for a short tick and records how late it wakes up: that lateness is a stall the
-gateway heartbeats and the 3-second interaction deadline would suffer too.
+gateway heartbeats and the 3-second interaction deadline would suffer too. The loop thread's CPU
+time over the same tick tells the two causes apart: a stall with CPU time is work done on the
+loop (something to fix), one without is the thread waiting (for the CPU on a busy machine, or the GIL).
 """
 from __future__ import annotations
 
@@ -27,7 +29,7 @@ class LoopMonitor:
         self._write_every = write_every
         self.max_stall_ms = 0.0
         self.window_max_ms = 0.0  # since the last status write
-        self.notable: deque[tuple[float, float]] = deque(maxlen=500)  # (unix time, stall ms)
+        self.notable: deque[tuple[float, float, float]] = deque(maxlen=500)  # (unix time, stall ms, loop CPU ms)
         self._task: asyncio.Task | None = None
 
     def start(self) -> None:
@@ -36,13 +38,14 @@ class LoopMonitor:
     async def _run(self) -> None:
         last_write = 0.0
         while True:
-            before = time.perf_counter()
+            before, cpu_before = time.perf_counter(), time.thread_time()
             await asyncio.sleep(TICK)
             stall = max(0.0, (time.perf_counter() - before - TICK) * 1000)
+            cpu = (time.thread_time() - cpu_before) * 1000
             self.max_stall_ms = max(self.max_stall_ms, stall)
             self.window_max_ms = max(self.window_max_ms, stall)
             if stall >= NOTABLE_MS:
-                self.notable.append((round(time.time(), 3), round(stall, 1)))
+                self.notable.append((round(time.time(), 3), round(stall, 1), round(cpu, 1)))
             if time.monotonic() - last_write >= self._write_every:
                 last_write = time.monotonic()
                 self.write()
