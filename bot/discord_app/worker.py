@@ -65,7 +65,9 @@ class RetrieverWorker:
         """Hand queued questions to the worker thread, a batch at a time, until none are left."""
         try:
             while self._queue:
-                batch, self._queue = self._queue[: self._max_batch], self._queue[self._max_batch:]
+                # Without ask_many, one question per hand-over: each answer goes out as soon as it is ready.
+                size = self._max_batch if hasattr(self._retriever, "ask_many") else 1
+                batch, self._queue = self._queue[:size], self._queue[size:]
                 try:
                     results = await self._run(lambda b=batch: self._answer_batch([(q, s) for q, s, _ in b]))
                 except Exception as e:  # the executor itself failed (shutting down)
