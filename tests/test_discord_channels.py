@@ -5,6 +5,8 @@ A separate bot process from test_discord_e2e.py, because these settings change h
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 import time
 
 import pytest
@@ -74,3 +76,17 @@ def test_channels_outside_the_allow_list_get_no_answer(standin, bot):
     assert source["flags"] & 64 and "don't answer questions here" in source["content"]
     time.sleep(0.5)
     assert standin.replies_to(ignored) == []
+
+
+def test_answer_channels_without_the_intent_enabled_is_a_clear_error(built_settings, tmp_path):
+    server = DiscordStandIn(message_content_enabled=False).start()
+    try:
+        shutil.copytree(built_settings.data_dir, tmp_path / "data", symlinks=True)
+        env = bot_env(server, tmp_path / "data", CORPUS_DIR, VERBATIM_DISCORD_ANSWER_CHANNELS=server.channels["random"])
+        result = subprocess.run([sys.executable, "-m", "bot.cli", "run"], cwd=tmp_path, env=env,
+                                capture_output=True, text=True, timeout=120)
+    finally:
+        server.stop()
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert "Message Content intent" in result.stderr and "Traceback" not in result.stderr
+    assert server.sessions == 0 and len(server.identifies) == 1

@@ -79,8 +79,11 @@ class Sent:
 
 
 class DiscordStandIn:
-    def __init__(self, *, guild_locale: str = "fr", host: str = "127.0.0.1", port: int = 0):
+    def __init__(self, *, guild_locale: str = "fr", host: str = "127.0.0.1", port: int = 0,
+                 message_content_enabled: bool = True):
+        """`message_content_enabled`: whether the privileged intent is switched on in the "portal"."""
         self.host, self.port = host, port
+        self.message_content_enabled = message_content_enabled
         self.token = "standin.bot.token"
         self.app_id = o.snowflake()
         self.bot_user = o.user(self.app_id, "Verbatim", bot=True)
@@ -201,6 +204,9 @@ class DiscordStandIn:
             await ws.close(code=4004)
             return
         self.identifies.append(d)
+        if d.get("intents", 0) & INTENT_MESSAGE_CONTENT and not self.message_content_enabled:
+            await ws.close(code=4014, message=b"Disallowed intent(s).")
+            return
         self.sessions += 1
         gateway_url = f"ws://{self.host}:{self.port}/gateway"
         await self._dispatch("READY", {
