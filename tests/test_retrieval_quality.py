@@ -14,7 +14,7 @@ RANK_ONE = [
     ("Who is the interim CEO of OpenAI now?", "Emmett Shear est en intérim"),
     ("What condition did Altman set for coming back?", "ultimatum"),
     ("Which comment says the story will become a Netflix film?", "biopic sur Netflix"),
-    ("How many people sit on OpenAI's board?", "quatre personnes"),
+    ("What did Satya Nadella announce in his tweet?", "création d’une nouvelle équipe de recherche"),
 ]
 OFF_TOPIC = [
     "What is the recipe for ratatouille?",
