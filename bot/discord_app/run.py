@@ -51,6 +51,10 @@ def main(args: "Settings | argparse.Namespace | list[str] | None" = None,
          options: argparse.Namespace | None = None) -> int:
     """Entry point. `args` may be the index Settings the CLI already resolved (then `options` are the
     parsed `run` options, see `add_arguments`), parsed options, or argv."""
+    # Before the encoder's and FAISS's OpenMP runtimes load: idle OpenMP threads must sleep, not
+    # spin. Spinning threads fight the event loop and each other for the CPU, and on a busy small
+    # machine one encode then takes seconds instead of tens of milliseconds.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     from index.settings import Settings
 
     settings = args if isinstance(args, Settings) else None
