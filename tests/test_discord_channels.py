@@ -30,7 +30,8 @@ def bot(standin, built_settings, tmp_path_factory):
     env = bot_env(standin, root / "data", CORPUS_DIR,
                   VERBATIM_DISCORD_ANSWER_CHANNELS=standin.channels["random"],
                   VERBATIM_DISCORD_ALLOWED_CHANNELS=f"{standin.channels['general']},{standin.channels['random']}",
-                  VERBATIM_DISCORD_USER_COOLDOWN="0")
+                  VERBATIM_DISCORD_USER_COOLDOWN="0",
+                  VERBATIM_DISCORD_SYNC_GUILD="")  # no test guild: commands are synced globally
     proc = BotProcess(env, root, root / "bot.log").start()
     try:
         wait_connected(standin, proc, sessions=1)
@@ -48,6 +49,10 @@ def no_violations(standin):
 
 def test_answer_channels_ask_for_the_message_content_intent(standin, bot):
     assert standin.message_content_intent
+
+
+def test_without_a_test_guild_commands_are_synced_globally(standin, bot):
+    assert [where for where, _ in standin.command_syncs] == ["global"]
 
 
 def test_a_question_in_an_answer_channel_is_answered_without_a_mention(standin, bot):

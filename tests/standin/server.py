@@ -426,7 +426,10 @@ class DiscordStandIn:
             if key == focused:
                 entry["focused"] = True
             opts.append(entry)
-        return {"id": cmd["id"], "name": name, "type": 1, "options": opts, "guild_id": self.guild_id}
+        data = {"id": cmd["id"], "name": name, "type": 1, "options": opts}
+        if cmd.get("guild_id"):  # Discord names the guild only for guild commands
+            data["guild_id"] = cmd["guild_id"]
+        return data
 
     def _send_interactions(self, its: list[Interaction]) -> None:
         async def go():
