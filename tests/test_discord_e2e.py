@@ -428,12 +428,15 @@ def test_rebuild_while_questions_arrive_switches_build_without_a_failed_answer(s
           f"{builds.count(old_build)} by the old build, {builds.count(new_build)} by the new one")
 
 
-def test_interrupted_build_leaves_the_bot_serving_the_current_one(standin, bot):
+def test_interrupted_or_failed_build_leaves_the_bot_serving_the_current_one(standin, bot, tmp_path):
     serving = bot.status()["build_id"]
     build = _index_build(bot.env)
     time.sleep(3)  # model loaded, embedding under way
     build.send_signal(signal.SIGKILL)
-    build.wait(10)
+    assert build.wait(10) == -signal.SIGKILL, "the build was killed before it finished"
+    failed = subprocess.run([sys.executable, "-m", "bot.cli", "index", "build", "--corpus", str(tmp_path)],
+                            cwd=PROJECT_ROOT, env=bot.env, capture_output=True, text=True, timeout=120)
+    assert failed.returncode != 0, "a build of an empty corpus fails"
     time.sleep(1.5)  # more than the bot's refresh period
     it, msg = ask(standin, QUESTIONS[1], locale="en-US", user=standin.new_user())
     assert is_quoted_answer(msg)
