@@ -117,6 +117,11 @@ def votes(data_dir: Path, answer: int) -> dict[int, int]:
         return dict(db.execute("SELECT user_id, vote FROM feedback WHERE answer_id = ?", (answer,)).fetchall())
 
 
+def as_written(markdown: str) -> str:
+    """What a reader sees of quoted text: bold markers gone, escaped characters literal."""
+    return re.sub(r"\\([\\*_~|`\[])", r"\1", markdown.replace("**", ""))
+
+
 def is_quoted_answer(message: dict) -> bool:
     (embed,) = message["embeds"]
     return "\n> " in embed["description"] and "\n— *" in embed["description"]
@@ -168,7 +173,7 @@ def test_ask_in_french_defers_then_quotes_with_citations_and_buttons(standin, bo
     # Every quote is verbatim: strip the markup and it is a substring of a stored passage.
     passages = [h["passage"]["text"] for h in row["answer"]["quoted"]]
     for block in embed["description"].split("\n\n"):
-        quote = " ".join(ln[2:] for ln in block.splitlines() if ln.startswith("> ")).replace("**", "")
+        quote = as_written(" ".join(ln[2:] for ln in block.splitlines() if ln.startswith("> ")))
         for piece in re.split(r"…", quote):
             piece = piece.strip()
             assert not piece or any(piece in p for p in passages), piece
@@ -239,7 +244,7 @@ def test_source_without_id_shows_the_latest_answer_in_the_channel(standin, bot, 
     row = stored(data_dir, aid)
     assert len(src["embeds"]) == len(row["answer"]["quoted"])
     for embed, hit in zip(src["embeds"], row["answer"]["quoted"]):
-        assert embed["description"].replace("**", "") == hit["passage"]["text"], "the passage, in full"
+        assert as_written(embed["description"]) == hit["passage"]["text"], "the passage, in full"
         assert "**" in embed["description"]
         assert embed["fields"][0]["value"] == f"{hit['score']:.3f}"
     assert row["build_id"] in src["embeds"][-1]["footer"]["text"]

@@ -167,10 +167,20 @@ def test_sources_show_whole_passages_when_they_fit(answer):
         assert embed["description"] == emphasised(hit)
 
 
+@FAST
+@given(hits(1))
+def test_passages_are_shown_as_written(hit):
+    shown = emphasised(hit)
+    assert re.sub(r"\\(.)", r"\1", shown.replace("**", "")) == hit.passage.text
+    assert shown.count("**") == 2 or not hit.passage.text[hit.highlight[0]:hit.highlight[1]].strip()
+
+
 def test_emphasis_keeps_spaces_outside_the_markers():
     loc = Location("d", "article", "S", 1, None, 0, 10)
     hit = Hit(1, 0.9, Passage(1, "Avant. La phrase. Après.", loc), (6, 18))
     assert emphasised(hit) == "Avant. **La phrase.** Après."
+    starred = Hit(1, 0.9, Passage(1, "Un *mot* et [x](y)_z", loc), (0, 8))
+    assert emphasised(starred) == r"**Un \*mot\*** et \[x](y)\_z"
 
 
 # ----- escaping ---------------------------------------------------------------------------------------------

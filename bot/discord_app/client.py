@@ -10,6 +10,7 @@ import gc
 import hashlib
 import json
 import logging
+import math
 from pathlib import Path
 from typing import Callable
 
@@ -65,7 +66,7 @@ class VerbatimBot(commands.Bot):
     def _status(self) -> dict:
         return {"ready": self.is_ready() and not self.is_closed(), "build_id": self.worker.build_id,
                 "pending": self.worker.pending, "answered": self.worker.answered,
-                "latency_ms": round(self.latency * 1000, 1) if self.latency == self.latency else None}
+                "latency_ms": round(self.latency * 1000, 1) if math.isfinite(self.latency) else None}
 
     async def setup_hook(self) -> None:
         self.monitor.start()

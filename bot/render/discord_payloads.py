@@ -25,6 +25,7 @@ ABSTAIN_COLOUR = 0x718096
 MAX_QUOTE_CHARS = 900  # per quoted passage in an answer; the full passage is in /source
 _INLINE_MARKDOWN = re.compile(r"([\\*_~|`\[\]<>])")
 _LINE_START = re.compile(r"^([#>\-+]|\d+\.)")
+_PASSAGE_MARKDOWN = re.compile(r"([\\*_~|`\[])")
 
 
 @dataclass(frozen=True)
@@ -46,29 +47,35 @@ def escape_user_text(text: str) -> str:
     return _LINE_START.sub(r"\\\1", safe)
 
 
+def literal(text: str) -> str:
+    """Article text shown as written: its * _ ~ | ` [ \\ are escaped so Discord does not format them."""
+    return _PASSAGE_MARKDOWN.sub(r"\\\1", text)
+
+
+def _bold(before: str, sentence: str, after: str) -> str:
+    """before + **sentence** + after, all literal; whitespace stays outside the markers or Discord
+    does not render the bold."""
+    core = sentence.strip()
+    if not core:
+        return literal(before + sentence + after)
+    lead = sentence[: len(sentence) - len(sentence.lstrip())]
+    tail = sentence[len(sentence.rstrip()):]
+    return f"{literal(before)}{lead}**{literal(core)}**{tail}{literal(after)}"
+
+
 def emphasised(hit: Hit) -> str:
     """The whole passage, verbatim, with the best-matching sentence in bold."""
     text = hit.passage.text
     start, end = hit.highlight
-    if not (0 <= start < end <= len(text)) or not text[start:end].strip():
-        return text
-    # Keep whitespace outside the ** markers, or Discord will not render the bold.
-    inner = text[start:end]
-    lead = len(inner) - len(inner.lstrip())
-    tail = len(inner) - len(inner.rstrip())
-    s, e = start + lead, end - tail
-    return f"{text[:s]}**{text[s:e]}**{text[e:]}"
+    if not 0 <= start < end <= len(text):
+        return literal(text)
+    return _bold(text[:start], text[start:end], text[end:])
 
 
 def bold_excerpt(hit: Hit, max_chars: int) -> str:
-    """A verbatim excerpt around the best sentence, that sentence in bold (spaces kept outside the **)."""
+    """A verbatim excerpt around the best sentence, that sentence in bold."""
     ex = excerpt(hit, max_chars - 4)
-    sentence = ex.sentence.strip()
-    if not sentence:
-        return ex.plain()
-    lead = ex.sentence[: len(ex.sentence) - len(ex.sentence.lstrip())]
-    tail = ex.sentence[len(ex.sentence.rstrip()):]
-    return f"{ex.before}{lead}**{sentence}**{tail}{ex.after}"
+    return _bold(ex.before, ex.sentence, ex.after)
 
 
 def short_build(build_id: str) -> str:
