@@ -48,6 +48,8 @@ class VerbatimBot(commands.Bot):
                  open_retriever: Callable[[], object]):
         if config.api_base:
             use_api_base(config.api_base)
+        # The bot never joins voice: its optional libraries are not installed, and that is fine.
+        discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
         super().__init__(
             command_prefix=commands.when_mentioned,  # unused: no text commands, mentions are questions
             intents=intents_for(config),
