@@ -10,6 +10,7 @@ from pathlib import Path
 
 from index.errors import VerbatimError
 
+from .discord_app.options import add_arguments as add_run_arguments
 from .progress import progress_bar
 
 
@@ -81,6 +82,7 @@ def _parser() -> argparse.ArgumentParser:
     ev.set_defaults(handler=_eval)
 
     run = commands.add_parser("run", parents=[common], help="run the Discord bot (token from DISCORD_TOKEN)")
+    add_run_arguments(run)
     run.set_defaults(handler=_run)
     return parser
 
@@ -206,7 +208,7 @@ def _run(args: argparse.Namespace) -> int:
         from .discord_app.run import main as run_bot
     except ImportError as e:
         raise VerbatimError(f"the Discord bot is not available: {e}") from None
-    return run_bot(_settings(args)) or 0
+    return run_bot(_settings(args), args) or 0
 
 
 if __name__ == "__main__":

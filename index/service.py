@@ -63,14 +63,25 @@ class Retriever:
         return self._loaded.stored.manifest
 
     def ask(self, question: str, scope: Scope = "all", k: int | None = None) -> Answer:
+        return self.ask_many([question], scope, k)[0]
+
+    def ask_many(self, questions: list[str], scope: Scope = "all", k: int | None = None) -> list[Answer]:
+        """Answers several questions with one encoder call (far cheaper per question than one by one).
+
+        Raises BadQuestion if any question is unusable, before any model work.
+        """
         started = time.perf_counter()
-        question = clean_question(question, self.settings.max_question_chars)
+        cleaned = [clean_question(q, self.settings.max_question_chars) for q in questions]
         loaded = self._loaded
         with self._encode_lock:
-            vector = self.embedder.embed_queries([question])[0]
-        ranked = loaded.ranker.rank(vector, question, scope, k or self.settings.top_k)
-        answer = compose_answer(question, detect_language(question), ranked, loaded.stored, self.settings, scope)
-        return answer.with_timing((time.perf_counter() - started) * 1000)
+            vectors = self.embedder.embed_queries(cleaned)
+        answers = []
+        for question, vector in zip(cleaned, vectors):
+            ranked = loaded.ranker.rank(vector, question, scope, k or self.settings.top_k)
+            answers.append(compose_answer(question, detect_language(question), ranked, loaded.stored,
+                                          self.settings, scope))
+        took_ms = (time.perf_counter() - started) * 1000
+        return [answer.with_timing(took_ms) for answer in answers]
 
     def refresh(self) -> bool:
         """Switches to a newer current build if there is one; on any failure keeps serving the old one."""

@@ -15,17 +15,12 @@ import discord
 from index.errors import VerbatimError
 
 from .config import BotConfig
+from .options import add_arguments
 
 if TYPE_CHECKING:
     from index.settings import Settings
 
 log = logging.getLogger("bot.discord_app")
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The `run` subcommand's options (bot/cli.py registers them)."""
-    parser.add_argument("--sync", action="store_true",
-                        help="sync application commands to Discord even if they look unchanged")
 
 
 async def serve(config: BotConfig, settings: "Settings", force_sync: bool = False) -> None:
@@ -51,10 +46,6 @@ def main(args: "Settings | argparse.Namespace | list[str] | None" = None,
          options: argparse.Namespace | None = None) -> int:
     """Entry point. `args` may be the index Settings the CLI already resolved (then `options` are the
     parsed `run` options, see `add_arguments`), parsed options, or argv."""
-    # Before the encoder's and FAISS's OpenMP runtimes load: idle OpenMP threads must sleep, not
-    # spin. Spinning threads fight the event loop and each other for the CPU, and on a busy small
-    # machine one encode then takes seconds instead of tens of milliseconds.
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     from index.settings import Settings
 
     settings = args if isinstance(args, Settings) else None

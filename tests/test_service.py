@@ -1,0 +1,21 @@
+"""The Retriever facade: batches answer exactly like single questions."""
+from __future__ import annotations
+
+import pytest
+
+from index.errors import BadQuestion
+
+
+def test_ask_many_matches_ask(retriever):
+    questions = ["Qui est Emmett Shear ?", "Did Greg Brockman resign?", "What is the best pizza topping?"]
+    batch = retriever.ask_many(questions)
+    assert [a.question for a in batch] == questions
+    for question, answer in zip(questions, batch):
+        single = retriever.ask(question)
+        assert [h.passage.id for h in answer.hits] == [h.passage.id for h in single.hits]
+        assert answer.answered == single.answered and answer.language == single.language
+
+
+def test_ask_many_refuses_a_bad_question_before_any_work(retriever):
+    with pytest.raises(BadQuestion):
+        retriever.ask_many(["Qui est Emmett Shear ?", ""])
