@@ -185,8 +185,7 @@ def test_worker_answers_concurrent_questions_like_one_at_a_time(retriever):
     assert [tuple(h.passage.id for h in a.hits) for a in got[:-1]] == expected
     assert isinstance(got[-1], Exception), "a bad question fails alone"
     assert worker.answered == len(questions)
-    expected_batches = 1 if hasattr(retriever, "ask_many") else len(questions) + 1
-    assert worker.batches == expected_batches, "batches only when the Retriever can answer several at once"
+    assert worker.batches == 1, "questions queued together are answered in one batch"
 
 
 def test_an_answer_is_only_shown_where_it_was_asked(tmp_path, retriever):

@@ -3,8 +3,8 @@
 The event loop only awaits futures, so heartbeats keep flowing while questions are answered (the
 encoder is C code called through ctypes, which releases the GIL), and the encoder (not known to
 be thread-safe) is never used from two threads at once.
-Questions that queue up while the worker is busy are answered together in one batch when the
-Retriever offers `ask_many` (encoding a batch costs far less per question than one at a time).
+Questions that queue up while the worker is busy are answered together in one `ask_many` batch
+(encoding a batch costs far less per question than one at a time).
 """
 from __future__ import annotations
 
@@ -65,9 +65,7 @@ class RetrieverWorker:
         """Hand queued questions to the worker thread, a batch at a time, until none are left."""
         try:
             while self._queue:
-                # Without ask_many, one question per hand-over: each answer goes out as soon as it is ready.
-                size = self._max_batch if hasattr(self._retriever, "ask_many") else 1
-                batch, self._queue = self._queue[:size], self._queue[size:]
+                batch, self._queue = self._queue[:self._max_batch], self._queue[self._max_batch:]
                 try:
                     results = await self._run(lambda b=batch: self._answer_batch([(q, s) for q, s, _ in b]))
                 except Exception as e:  # the executor itself failed (shutting down)
@@ -87,15 +85,14 @@ class RetrieverWorker:
     def _answer_batch(self, items: list[tuple[str, str]]) -> list:
         """In the worker thread: one Answer (or the exception it raised) per question, in order."""
         r = self._retriever_now()
-        ask_many = getattr(r, "ask_many", None)
         results: list = [None] * len(items)
-        if ask_many is not None and len(items) > 1:
+        if len(items) > 1:
             by_scope: dict[str, list[int]] = {}
             for i, (_, scope) in enumerate(items):
                 by_scope.setdefault(scope, []).append(i)
             for scope, idx in by_scope.items():
                 try:
-                    for i, answer in zip(idx, ask_many([items[i][0] for i in idx], scope=scope)):
+                    for i, answer in zip(idx, r.ask_many([items[i][0] for i in idx], scope=scope)):
                         results[i] = answer
                 except Exception:  # one bad question must not fail the others: redo them one by one
                     pass
