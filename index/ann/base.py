@@ -17,11 +17,14 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from ._faiss import write_index
+
 
 class Ann(abc.ABC):
     """A k-nearest-neighbour index over unit vectors, scored by inner product (cosine)."""
 
     kind: ClassVar[str]
+    _index: Any = None  # the FAISS index behind the backend (None until an IVF index is trained)
 
     def __init__(self, dim: int) -> None:
         if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or dim <= 0:
@@ -34,22 +37,36 @@ class Ann(abc.ABC):
         return self._dim
 
     @property
-    @abc.abstractmethod
     def ntotal(self) -> int:
         """Number of vectors stored."""
+        return 0 if self._index is None else int(self._index.ntotal)
 
     # -- operations --------------------------------------------------------------------------
-    @abc.abstractmethod
     def add(self, vectors: np.ndarray) -> None:
         """Append rows (float32 [n, dim], normalised); they get ids ntotal .. ntotal+n-1."""
+        x = self._rows(vectors, "vectors")
+        if len(x):
+            self._before_add(x)
+            self._index.add(x)
 
-    @abc.abstractmethod
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Top-k by inner product for each query row: (scores [m,k] float32, ids [m,k] int64)."""
+        q = self._rows(queries, "queries")
+        k = self._check_k(k)
+        if self.ntotal == 0 or len(q) == 0:
+            return self._empty_result(len(q), k)
+        return self._finish(*self._faiss_search(q, k))
 
-    @abc.abstractmethod
     def save(self, path: str | Path) -> None:
         """Write the index to one file."""
+        write_index(self._index, path)
+
+    # -- backend hooks -----------------------------------------------------------------------
+    def _before_add(self, x: np.ndarray) -> None:
+        """Called with the validated rows before they are added (IVF trains on its first add)."""
+
+    def _faiss_search(self, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        return self._index.search(q, k)
 
     @classmethod
     @abc.abstractmethod
@@ -85,9 +102,7 @@ class Ann(abc.ABC):
 
     @staticmethod
     def _check_k(k: int) -> int:
-        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-            raise ValueError(f"k must be a positive integer, got {k!r}")
-        return int(k)
+        return positive_int("k", k)
 
     @staticmethod
     def _finish(scores: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -105,3 +120,9 @@ class Ann(abc.ABC):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} dim={self.dim} ntotal={self.ntotal} {self.params()}>"
+
+
+def positive_int(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)

@@ -12,18 +12,13 @@ from typing import Any
 import faiss
 import numpy as np
 
-from ._faiss import read_index, write_index
-from .base import Ann
+from ._faiss import read_index
+from .base import Ann, positive_int
 
 DEFAULT_M = 32
 DEFAULT_EF_CONSTRUCTION = 80
 DEFAULT_EF_SEARCH = 128  # recall@10 ~0.89 at 100k clustered vectors for ~2 ms (docs/benchmarks.md)
 
-
-def _positive(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
 
 
 class HnswAnn(Ann):
@@ -40,14 +35,10 @@ class HnswAnn(Ann):
     ) -> None:
         super().__init__(dim)
         if _index is None:
-            _index = faiss.IndexHNSWFlat(self.dim, _positive("M", M), faiss.METRIC_INNER_PRODUCT)
-            _index.hnsw.efConstruction = _positive("efConstruction", efConstruction)
-        _index.hnsw.efSearch = _positive("efSearch", efSearch)
+            _index = faiss.IndexHNSWFlat(self.dim, positive_int("M", M), faiss.METRIC_INNER_PRODUCT)
+            _index.hnsw.efConstruction = positive_int("efConstruction", efConstruction)
+        _index.hnsw.efSearch = positive_int("efSearch", efSearch)
         self._index = _index
-
-    @property
-    def ntotal(self) -> int:
-        return int(self._index.ntotal)
 
     @property
     def efSearch(self) -> int:
@@ -55,24 +46,12 @@ class HnswAnn(Ann):
 
     @efSearch.setter
     def efSearch(self, value: int) -> None:
-        self._index.hnsw.efSearch = _positive("efSearch", value)
+        self._index.hnsw.efSearch = positive_int("efSearch", value)
 
-    def add(self, vectors: np.ndarray) -> None:
-        x = self._rows(vectors, "vectors")
-        if len(x):
-            self._index.add(x)
-
-    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        q = self._rows(queries, "queries")
-        k = self._check_k(k)
-        if self.ntotal == 0 or len(q) == 0:
-            return self._empty_result(len(q), k)
+    def _faiss_search(self, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         # efSearch below k would silently cap the result list at efSearch entries.
         params = faiss.SearchParametersHNSW(efSearch=max(self.efSearch, k))
-        return self._finish(*self._index.search(q, k, params=params))
-
-    def save(self, path: str | Path) -> None:
-        write_index(self._index, path)
+        return self._index.search(q, k, params=params)
 
     @classmethod
     def load(cls, path: str | Path, **params: Any) -> "HnswAnn":

@@ -24,8 +24,8 @@ from typing import Any
 import faiss
 import numpy as np
 
-from ._faiss import read_index, write_index
-from .base import Ann
+from ._faiss import read_index
+from .base import Ann, positive_int
 
 MIN_TRAIN_PER_LIST = 39  # below this FAISS warns that k-means is unreliable
 DEFAULT_NPROBE = 64  # recall@10 ~0.92 at 100k clustered vectors for ~0.5 ms (docs/benchmarks.md)
@@ -39,11 +39,6 @@ def default_nlist(n: int) -> int:
         return 1
     return max(1, min(int(round(4 * math.sqrt(n))), n // MIN_TRAIN_PER_LIST))
 
-
-def _positive(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
 
 
 class IvfAnn(Ann):
@@ -61,10 +56,10 @@ class IvfAnn(Ann):
         _index: "faiss.IndexIVFFlat | None" = None,
     ) -> None:
         super().__init__(dim)
-        self._nlist = None if nlist is None else _positive("nlist", nlist)
-        self._nprobe = _positive("nprobe", nprobe)
-        self._max_train = _positive("max_train_per_list", max_train_per_list)
-        self._niter = _positive("niter", niter)
+        self._nlist = None if nlist is None else positive_int("nlist", nlist)
+        self._nprobe = positive_int("nprobe", nprobe)
+        self._max_train = positive_int("max_train_per_list", max_train_per_list)
+        self._niter = positive_int("niter", niter)
         self._seed = int(seed)
         self._index = _index  # None until the first add trains it
         if _index is not None:
@@ -72,10 +67,6 @@ class IvfAnn(Ann):
             _index.nprobe = self._nprobe
 
     # -- properties --------------------------------------------------------------------------
-    @property
-    def ntotal(self) -> int:
-        return 0 if self._index is None else int(self._index.ntotal)
-
     @property
     def nlist(self) -> int | None:
         return self._nlist
@@ -86,7 +77,7 @@ class IvfAnn(Ann):
 
     @nprobe.setter
     def nprobe(self, value: int) -> None:
-        self._nprobe = _positive("nprobe", value)
+        self._nprobe = positive_int("nprobe", value)
         if self._index is not None:
             self._index.nprobe = self._nprobe
 
@@ -119,27 +110,15 @@ class IvfAnn(Ann):
         self._index = index
         self._nlist = nlist
 
-    def add(self, vectors: np.ndarray) -> None:
-        x = self._rows(vectors, "vectors")
-        if not len(x):
-            return
+    def _before_add(self, x: np.ndarray) -> None:
         if self._index is None:
             self._train(x)
-        self._index.add(x)
-
-    # -- search ------------------------------------------------------------------------------
-    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        q = self._rows(queries, "queries")
-        k = self._check_k(k)
-        if self.ntotal == 0 or len(q) == 0:
-            return self._empty_result(len(q), k)
-        return self._finish(*self._index.search(q, k))
 
     # -- persistence -------------------------------------------------------------------------
     def save(self, path: str | Path) -> None:
         if self._index is None:
             raise ValueError("an IVF index is trained and built by its first add; there is nothing to save yet")
-        write_index(self._index, path)
+        super().save(path)
 
     @classmethod
     def load(cls, path: str | Path, **params: Any) -> "IvfAnn":
