@@ -10,6 +10,20 @@ from functools import cached_property
 BLOCK_SEPARATOR = "\n\n"
 
 
+def split_paragraphs(lines: list[str]) -> list[str]:
+    """Groups lines into paragraphs at blank lines; lines are trimmed, line breaks inside a paragraph kept."""
+    paras, current = [], []
+    for line in lines:
+        if line.strip():
+            current.append(line.strip())
+        elif current:
+            paras.append("\n".join(current))
+            current = []
+    if current:
+        paras.append("\n".join(current))
+    return paras
+
+
 @dataclass(frozen=True)
 class Block:
     role: str  # "title" | "kicker" | "paragraph" | "comment"

@@ -33,7 +33,7 @@ import json
 import re
 
 from ..errors import CorpusError
-from .document import BLOCK_SEPARATOR, Block, Document
+from .document import BLOCK_SEPARATOR, Block, Document, split_paragraphs
 
 COMMENTS_HEADINGS = ("Commentaires", "Comments")
 _COMMENT = re.compile(r"^### (?:Commentaire|Comment) (\d+)(?: \((?:réponse au commentaire|reply to comment) (\d+)\))?\s*$")
@@ -87,7 +87,7 @@ def loads(text: str, origin: str = "<string>") -> Document:
     section: str | None = None
     number = 0
     comment: dict | None = None
-    for para in _paragraphs(body):
+    for para in split_paragraphs(body.split("\n")):
         if para.startswith("## ") and "\n" not in para:
             heading = para[3:].strip()
             if comment is not None:
@@ -156,16 +156,3 @@ def _split_front_matter(text: str, origin: str) -> tuple[dict[str, str], str]:
                 raise CorpusError(f"{origin}: front-matter value of {key.strip()!r} is not a valid quoted string") from None
         front[key.strip()] = value
     return front, text[end + 5:]
-
-
-def _paragraphs(body: str) -> list[str]:
-    paras, current = [], []
-    for line in body.split("\n"):
-        if line.strip():
-            current.append(line.rstrip())
-        elif current:
-            paras.append("\n".join(current))
-            current = []
-    if current:
-        paras.append("\n".join(current))
-    return paras

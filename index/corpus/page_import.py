@@ -9,7 +9,7 @@ import re
 import unicodedata
 
 from ..errors import CorpusError
-from .document import BLOCK_SEPARATOR, Block, Document
+from .document import BLOCK_SEPARATOR, Block, Document, split_paragraphs
 
 CHROME_LINES = {"Connexion", "Abonnez-vous", "Se connecter", "votre avatar", "Fermer",
                 "Vous devez être abonné pour pouvoir commenter."}
@@ -37,7 +37,7 @@ def import_page(page: str, doc_id: str | None = None, source: str = "Next INpact
 
     blocks: list[Block] = [Block("title", title)] + ([Block("kicker", kicker)] if kicker else [])
     section, number = None, 0
-    for para in _paragraphs(lines[date_at + 1:comments_at]):
+    for para in split_paragraphs(lines[date_at + 1:comments_at]):
         if para in headings or (not headings and _looks_like_heading(para)):
             section, number = para, 0
             continue
@@ -64,7 +64,7 @@ def _comments(lines: list[str]) -> list[Block]:
     raw.append(current)
     blocks: list[Block] = []
     for chunk in raw:
-        paras = _paragraphs(chunk)
+        paras = split_paragraphs(chunk)
         if not paras:
             continue
         number = len(blocks) + 1
@@ -76,19 +76,6 @@ def _comments(lines: list[str]) -> list[Block]:
         blocks.append(Block("comment", BLOCK_SEPARATOR.join(paras), number=number, reply_to=reply_to,
                             quote=quote, quote_author=author))
     return blocks
-
-
-def _paragraphs(lines: list[str]) -> list[str]:
-    paras, current = [], []
-    for line in lines:
-        if line.strip():
-            current.append(line.strip())
-        elif current:
-            paras.append("\n".join(current))
-            current = []
-    if current:
-        paras.append("\n".join(current))
-    return paras
 
 
 def _bullet(line: str) -> str:
