@@ -200,3 +200,55 @@ def test_ivf_nlist_degrades_gracefully():
         make_ann("ivf", DIM, nlist=100).add(unit(20))
     with pytest.raises(ValueError, match="first add"):
         make_ann("ivf", DIM).save("/nonexistent/never-written.faiss")
+
+
+# -- the index type as a build option: store.py goes through index.ann --------------------------
+
+
+def test_store_writes_and_loads_each_kind(kind, tmp_path):
+    from index import store
+    from index.model import Location, Passage
+
+    n = 60
+    vectors = unit(n, seed=11)
+    passages = [Passage(i, f"p{i}", Location("doc", "article", "S", i + 1, None, 0, 2)) for i in range(n)]
+    build_id = store.new_build_id()
+    store.write_build(tmp_path, build_id, {"dim": DIM, "ann": kind}, passages, [[(0, 2)]] * n, vectors, vectors)
+    stored = store.load_build(tmp_path)
+    assert stored.manifest["ann"] == kind
+    assert stored.manifest["ann_params"] == stored.passage_index.params()
+    assert isinstance(stored.passage_index, Ann) and stored.passage_index.kind == kind
+    _, ids = stored.passage_index.search(vectors[[3, 42]], 1)
+    np.testing.assert_array_equal(ids[:, 0], [3, 42])
+
+
+def test_store_refuses_an_index_file_of_another_kind(tmp_path):
+    from index import store
+    from index.errors import IndexCorrupt
+    from index.model import Location, Passage
+
+    n = 10
+    vectors = unit(n, seed=12)
+    passages = [Passage(i, f"p{i}", Location("doc", "article", "S", i + 1, None, 0, 2)) for i in range(n)]
+    build_id = store.new_build_id()
+    folder = store.write_build(tmp_path, build_id, {"dim": DIM, "ann": "hnsw"}, passages, [[(0, 2)]] * n,
+                               vectors, vectors)
+    manifest = json.loads((folder / store.MANIFEST).read_text("utf-8"))
+    manifest["ann"] = "flat"  # a manifest that lies about the file beside it
+    (folder / store.MANIFEST).write_text(json.dumps(manifest), "utf-8")
+    with pytest.raises(IndexCorrupt):
+        store.load_build(tmp_path)
+
+
+def test_ann_setting_and_cli_option():
+    from bot.cli import _parser
+    from index.errors import ConfigError
+    from index.settings import Settings
+
+    assert Settings.from_env(env={}).ann == "flat"
+    assert Settings.from_env(env={"VERBATIM_ANN": "ivf"}).ann == "ivf"
+    with pytest.raises(ConfigError, match="flat, hnsw, ivf"):
+        Settings.from_env(env={"VERBATIM_ANN": "annoy"})
+    assert _parser().parse_args(["index", "build", "--ann", "hnsw"]).ann == "hnsw"
+    with pytest.raises(SystemExit):
+        _parser().parse_args(["index", "build", "--ann", "annoy"])
