@@ -17,8 +17,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ._faiss import write_index
-
 
 class Ann(abc.ABC):
     """A k-nearest-neighbour index over unit vectors, scored by inner product (cosine)."""
@@ -59,6 +57,8 @@ class Ann(abc.ABC):
 
     def save(self, path: str | Path) -> None:
         """Write the index to one file."""
+        from ._faiss import write_index  # FAISS is imported when an index is made or read, not with index.ann
+
         write_index(self._index, path)
 
     # -- backend hooks -----------------------------------------------------------------------
