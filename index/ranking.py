@@ -30,11 +30,12 @@ class Weights:
     keyword: float = 1.0
     fusion: str = "zscore"
     keyword_index: str = "chargram"
+    candidates: int = 200  # passages the vector index shortlists before fusion (all of a smaller corpus)
 
     @classmethod
     def from_settings(cls, settings) -> "Weights":
         return cls(settings.weight_passage, settings.weight_sentence, settings.weight_keyword, settings.fusion,
-                   settings.keyword_index)
+                   settings.keyword_index, settings.candidates)
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ class Ranker:
         kinds = np.array([p.location.kind for p in stored.passages])
         self._scope_mask = {scope: np.isin(kinds, list(k)) for scope, k in SCOPE_KINDS.items()}
         self._first_sentence = np.searchsorted(stored.sentence_owner, np.arange(len(stored.passages)))
+        self._sentence_count = np.array([len(spans) for spans in stored.sentences], dtype=np.int64)
 
     def keyword_scores(self, question: str) -> np.ndarray:
         if self.ngrams is not None:
@@ -69,16 +71,23 @@ class Ranker:
         return scores / top if top > 0 else scores
 
     def rank(self, query_vector: np.ndarray, question: str, scope: Scope = "all", k: int = 5) -> Ranked:
+        """Shortlists passages with the vector index, then fuses the three signals over the shortlist.
+
+        On a corpus no larger than `candidates` the shortlist is every passage, so the ranking is exact;
+        on a large one the cost of a question follows the shortlist, not the corpus, and the index type
+        (flat, hnsw, ivf) decides how fast the shortlist comes.
+        """
         stored, w = self.stored, self.weights
         n = len(stored.passages)
-        passage_sim = np.full(n, -1.0, dtype=np.float32)
-        sims, ids = stored.passage_index.search(query_vector.reshape(1, -1), n)
-        passage_sim[ids[0][ids[0] >= 0]] = sims[0][ids[0] >= 0]
-        sentence_sim_rows = stored.sentence_vectors @ query_vector
-        sentence_sim = np.full(n, -1.0, dtype=np.float32)
-        np.maximum.at(sentence_sim, stored.sentence_owner, sentence_sim_rows)
-        keyword = self.keyword_scores(question)
-        mask = self._scope_mask[scope]
+        sims, ids = stored.passage_index.search(query_vector.reshape(1, -1), min(n, max(w.candidates, k)))
+        found = ids[0] >= 0
+        cand, passage_sim = ids[0][found], sims[0][found]
+        sentence_rows = self._sentence_rows(cand)
+        sentence_sims = stored.sentence_vectors[sentence_rows] @ query_vector
+        starts = np.concatenate(([0], np.cumsum(self._sentence_count[cand])[:-1]))
+        sentence_sim = np.maximum.reduceat(sentence_sims, starts) if len(cand) else sentence_sims
+        keyword = self.keyword_scores(question)[cand]
+        mask = self._scope_mask[scope][cand]
         signals = ((w.passage, passage_sim), (w.sentence, sentence_sim), (w.keyword, keyword))
         if w.fusion == "zscore":
             total = sum(weight for weight, _ in signals) or 1.0
@@ -87,14 +96,17 @@ class Ranker:
             fused = sum(weight * values for weight, values in signals)
         fused = np.where(mask, fused, -np.inf)
         order = np.argsort(-fused, kind="stable")[: min(k, int(mask.sum()))]
-        best_sentence = np.array([self._best_sentence(i, sentence_sim_rows) for i in order], dtype=np.int64)
+        best_sentence = np.array([int(np.argmax(sentence_sims[starts[i]:starts[i] + self._sentence_count[cand[i]]]))
+                                  for i in order], dtype=np.int64)
         dense = np.maximum(passage_sim, sentence_sim)
-        return Ranked(order, fused[order], dense[order], best_sentence, self.bm25.matched_terms(question))
+        return Ranked(cand[order], fused[order], dense[order], best_sentence, self.bm25.matched_terms(question))
 
-    def _best_sentence(self, passage_id: int, sentence_sims: np.ndarray) -> int:
-        first = self._first_sentence[passage_id]
-        count = len(self.stored.sentences[passage_id])
-        return int(np.argmax(sentence_sims[first:first + count]))
+    def _sentence_rows(self, passages: np.ndarray) -> np.ndarray:
+        """Rows of the sentence vectors of these passages, passage after passage."""
+        counts = self._sentence_count[passages]
+        firsts = self._first_sentence[passages]
+        offsets = np.repeat(firsts - np.concatenate(([0], np.cumsum(counts)[:-1])), counts)
+        return np.arange(int(counts.sum())) + offsets
 
 
 def _standardised(values: np.ndarray, mask: np.ndarray) -> np.ndarray:

@@ -35,6 +35,7 @@ class Settings:
     weight_passage: float
     weight_sentence: float
     weight_keyword: float
+    candidates: int
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides) -> "Settings":

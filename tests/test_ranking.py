@@ -58,3 +58,19 @@ def test_abstains_when_no_question_word_is_in_the_article_or_the_dense_score_is_
     assert not should_abstain(_ranked(0.85, 1), settings)
     assert should_abstain(Ranked(np.array([], dtype=int), np.array([]), np.array([]), np.array([], dtype=int), 5),
                           settings)
+
+
+def test_shortlist_bounds_the_candidates_and_a_full_shortlist_ranks_exactly(retriever, e5_embedder):
+    from index.ranking import Ranker, Weights
+
+    stored = retriever._loaded.stored
+    question = "Qui a remplacé Mira Murati ?"
+    vector = e5_embedder.embed_query(question)
+    full = Ranker(stored, Weights(candidates=len(stored.passages))).rank(vector, question, k=5)
+    default = Ranker(stored).rank(vector, question, k=5)
+    assert list(full.ids) == list(default.ids)  # the corpus is smaller than the default shortlist
+    _, dense_top = stored.passage_index.search(vector.reshape(1, -1), 3)
+    short = Ranker(stored, Weights(candidates=2)).rank(vector, question, k=3)  # at least k are shortlisted
+    assert len(short.ids) == 3 and set(short.ids) == set(dense_top[0])
+    for pid, sentence in zip(short.ids, short.best_sentence):
+        assert 0 <= sentence < len(stored.sentences[pid])
