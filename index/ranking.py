@@ -60,8 +60,8 @@ class Ranker:
         self.ngrams = CharNgramIndex.fit(texts) if weights.keyword_index == "chargram" else None
         kinds = np.array([p.location.kind for p in stored.passages])
         self._scope_mask = {scope: np.isin(kinds, list(k)) for scope, k in SCOPE_KINDS.items()}
-        self._first_sentence = np.searchsorted(stored.sentence_owner, np.arange(len(stored.passages)))
         self._sentence_count = np.array([len(spans) for spans in stored.sentences], dtype=np.int64)
+        self._first_sentence = _starts(self._sentence_count)
 
     def keyword_scores(self, question: str) -> np.ndarray:
         if self.ngrams is not None:
@@ -82,9 +82,8 @@ class Ranker:
         sims, ids = stored.passage_index.search(query_vector.reshape(1, -1), min(n, max(w.candidates, k)))
         found = ids[0] >= 0
         cand, passage_sim = ids[0][found], sims[0][found]
-        sentence_rows = self._sentence_rows(cand)
+        sentence_rows, starts = self._sentence_rows(cand)
         sentence_sims = stored.sentence_vectors[sentence_rows] @ query_vector
-        starts = np.concatenate(([0], np.cumsum(self._sentence_count[cand])[:-1]))
         sentence_sim = np.maximum.reduceat(sentence_sims, starts) if len(cand) else sentence_sims
         keyword = self.keyword_scores(question)[cand]
         mask = self._scope_mask[scope][cand]
@@ -101,12 +100,17 @@ class Ranker:
         dense = np.maximum(passage_sim, sentence_sim)
         return Ranked(cand[order], fused[order], dense[order], best_sentence, self.bm25.matched_terms(question))
 
-    def _sentence_rows(self, passages: np.ndarray) -> np.ndarray:
-        """Rows of the sentence vectors of these passages, passage after passage."""
+    def _sentence_rows(self, passages: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Rows of the sentence vectors of these passages, passage after passage, and where each passage starts."""
         counts = self._sentence_count[passages]
-        firsts = self._first_sentence[passages]
-        offsets = np.repeat(firsts - np.concatenate(([0], np.cumsum(counts)[:-1])), counts)
-        return np.arange(int(counts.sum())) + offsets
+        starts = _starts(counts)
+        rows = np.arange(int(counts.sum())) + np.repeat(self._first_sentence[passages] - starts, counts)
+        return rows, starts
+
+
+def _starts(counts: np.ndarray) -> np.ndarray:
+    """Offset of each group in a concatenation of groups of these sizes."""
+    return (np.cumsum(counts) - counts).astype(np.int64)
 
 
 def _standardised(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
