@@ -10,8 +10,10 @@ import numpy as np
 
 from . import store
 from .chunking import ChunkerParams, chunk_document, sentence_spans
-from .corpus import corpus_hash, load_corpus
+from .corpus.fingerprint import corpus_hash
+from .corpus.loader import load_corpus
 from .embedders import Embedder, make_embedder
+from .keyword import KeywordIndex
 from .model import Passage
 from .settings import Settings
 
@@ -87,7 +89,9 @@ def build_index(settings: Settings, embedder: Embedder | None = None, progress: 
             "chunker": params.to_dict() | {"embedded_context": "title | section or comment number | text"},
             "packages": store.package_versions(),
         }
-        store.write_build(settings.data_dir, build_id, manifest, passages, spans, passage_vectors, sentence_vectors)
+        keywords = KeywordIndex.fit([p.text for p in passages])
+        store.write_build(settings.data_dir, build_id, manifest, passages, spans, passage_vectors, sentence_vectors,
+                          keywords)
         removed = store.prune(settings.data_dir, settings.keep_builds)
     return BuildSummary(build_id, len(docs), len(passages), len(sentence_texts), embedder.dim,
                         time.perf_counter() - started, tuple(removed))

@@ -5,13 +5,14 @@ Character n-grams (4- and 5-grams of accent-folded, stopword-free words) match i
 "announce"/"annoncé") that exact or stemmed words miss; proper names match in both languages.
 Scored as tf-idf cosine through an inverted index, so a question costs a few dictionary lookups.
 
-BM25 over stemmed words is kept for comparison (docs/retrieval.md) and its vocabulary answers
-"does any content word of the question occur in the article?", the keyword half of abstention.
+The stemmed vocabulary of the corpus answers "does any content word of the question occur in the
+article?", the keyword half of abstention. BM25 over stemmed words is kept for comparison
+(docs/retrieval.md, `keyword_index = "bm25"`).
 """
 from __future__ import annotations
 
 import math
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,20 +39,29 @@ def char_ngrams(text: str, sizes: tuple[int, ...] = (4, 5)) -> list[str]:
 
 @dataclass
 class CharNgramIndex:
-    """tf-idf cosine over character n-grams, through an inverted index (gram → passages, weights)."""
+    """tf-idf cosine over character n-grams, as an inverted index in CSR form.
 
-    postings: dict[str, tuple[np.ndarray, np.ndarray]]  # gram → (passage ids, normalised doc weights)
-    idf: dict[str, float]
-    size: int
-    sizes: tuple[int, ...]
+    Row r of the index is the gram `grams[r]`: its passages are `ids[indptr[r]:indptr[r+1]]` with their
+    normalised document weights alongside. Flat arrays, so a build stores the index and a process loads
+    it in a millisecond instead of re-reading the corpus.
+    """
+
+    grams: dict[str, int]  # gram → row
+    idf: np.ndarray  # [rows]
+    indptr: np.ndarray  # [rows + 1]
+    ids: np.ndarray  # [postings] passage ids
+    weights: np.ndarray  # [postings] tf-idf weight of the gram in the passage, divided by the passage's norm
+    size: int  # passages
+    sizes: tuple[int, ...]  # n-gram lengths
 
     @classmethod
     def fit(cls, texts: list[str], sizes: tuple[int, ...] = (4, 5)) -> "CharNgramIndex":
         counts = [Counter(char_ngrams(t, sizes)) for t in texts]
         df = Counter(g for c in counts for g in c)
         n = len(texts)
-        idf = {g: math.log((n + 1) / (f + 0.5)) for g, f in df.items()}
-        lists: dict[str, tuple[list[int], list[float]]] = defaultdict(lambda: ([], []))
+        grams = sorted(df)
+        idf = {g: math.log((n + 1) / (df[g] + 0.5)) for g in grams}
+        lists: dict[str, tuple[list[int], list[float]]] = {g: ([], []) for g in grams}
         for doc, c in enumerate(counts):
             weights = {g: (1 + math.log(tf)) * idf[g] for g, tf in c.items()}
             norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
@@ -59,21 +69,77 @@ class CharNgramIndex:
                 ids, ws = lists[g]
                 ids.append(doc)
                 ws.append(w / norm)
-        postings = {g: (np.array(ids, dtype=np.int64), np.array(ws, dtype=np.float32)) for g, (ids, ws) in lists.items()}
-        return cls(postings, idf, n, tuple(sizes))
+        lengths = np.array([len(lists[g][0]) for g in grams], dtype=np.int64)
+        indptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+        ids = np.array([i for g in grams for i in lists[g][0]], dtype=np.int32)
+        weights = np.array([w for g in grams for w in lists[g][1]], dtype=np.float32)
+        return cls({g: r for r, g in enumerate(grams)}, np.array([idf[g] for g in grams], dtype=np.float32),
+                   indptr, ids, weights, n, tuple(sizes))
 
     def scores(self, query: str) -> np.ndarray:
         """Cosine of each passage with the question, 0 where no n-gram is shared."""
         out = np.zeros(self.size, dtype=np.float32)
-        weights = {g: (1 + math.log(tf)) * self.idf[g] for g, tf in Counter(char_ngrams(query, self.sizes)).items()
-                   if g in self.idf}
-        norm = math.sqrt(sum(w * w for w in weights.values()))
+        rows = [(self.grams[g], tf) for g, tf in Counter(char_ngrams(query, self.sizes)).items() if g in self.grams]
+        weights = [(r, (1 + math.log(tf)) * float(self.idf[r])) for r, tf in rows]
+        norm = math.sqrt(sum(w * w for _, w in weights))
         if not norm:
             return out
-        for g, w in weights.items():
-            ids, doc_weights = self.postings[g]
-            np.add.at(out, ids, doc_weights * (w / norm))
+        for r, w in weights:
+            lo, hi = self.indptr[r], self.indptr[r + 1]
+            np.add.at(out, self.ids[lo:hi], self.weights[lo:hi] * (w / norm))
         return out
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """The stemmed, folded content words of the corpus: "does the question share a word with it?"."""
+
+    stems: frozenset[str]
+    language: str = "fr"
+
+    @classmethod
+    def fit(cls, texts: list[str], language: str = "fr") -> "Vocabulary":
+        return cls(frozenset(t for text in texts for t in terms(text, language)), language)
+
+    def matched_terms(self, query: str) -> int:
+        """How many distinct content words of the question (stemmed, folded) occur in the corpus."""
+        return sum(t in self.stems for t in set(terms(query, self.language)))
+
+
+@dataclass
+class KeywordIndex:
+    """What a build stores for keyword search, fitted once from the passages (`keywords.npz`).
+
+    `FORMAT` names the text normalisation and n-gram scheme; a file of another format is refitted
+    rather than trusted, so a change to `text_norm` never meets a stale index.
+    """
+
+    FORMAT = "chargram-4-5+stems-fr/1"
+
+    ngrams: CharNgramIndex
+    vocabulary: Vocabulary
+
+    @classmethod
+    def fit(cls, texts: list[str], language: str = "fr") -> "KeywordIndex":
+        return cls(CharNgramIndex.fit(texts), Vocabulary.fit(texts, language))
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        n = self.ngrams
+        return {"format": np.array(self.FORMAT), "grams": np.array(list(n.grams), dtype=str), "idf": n.idf,
+                "indptr": n.indptr, "ids": n.ids, "weights": n.weights, "size": np.array(n.size),
+                "sizes": np.array(n.sizes, dtype=np.int64),
+                "stems": np.array(sorted(self.vocabulary.stems), dtype=str),
+                "language": np.array(self.vocabulary.language)}
+
+    @classmethod
+    def from_arrays(cls, a) -> "KeywordIndex | None":
+        """The stored index, or None when it was written in another format (refit it from the passages)."""
+        if str(a["format"]) != cls.FORMAT:
+            return None
+        grams = a["grams"].tolist()
+        ngrams = CharNgramIndex(dict(zip(grams, range(len(grams)))), a["idf"], a["indptr"], a["ids"], a["weights"],
+                                int(a["size"]), tuple(a["sizes"].tolist()))
+        return cls(ngrams, Vocabulary(frozenset(a["stems"].tolist()), str(a["language"])))
 
 
 @dataclass
@@ -113,6 +179,3 @@ class BM25:
         """Score of an ideal text holding every query term once: scales scores to [0, 1]."""
         return sum(self.idf.get(t, 0.0) for t in set(terms(query, self.language)))
 
-    def matched_terms(self, query: str) -> int:
-        """How many distinct content words of the question (stemmed, folded) occur in the corpus."""
-        return sum(t in self.idf for t in set(terms(query, self.language)))

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .keyword import BM25, CharNgramIndex
+from .keyword import BM25
 from .model import Scope
 from .store import StoredIndex
 
@@ -55,9 +55,9 @@ class Ranker:
             raise ValueError(f"unknown keyword index {weights.keyword_index!r}: use one of {', '.join(KEYWORD_INDEXES)}")
         self.stored = stored
         self.weights = weights
-        texts = [p.text for p in stored.passages]
-        self.bm25 = BM25.fit(texts, language)
-        self.ngrams = CharNgramIndex.fit(texts) if weights.keyword_index == "chargram" else None
+        self.vocabulary = stored.keywords.vocabulary
+        self.ngrams = stored.keywords.ngrams if weights.keyword_index == "chargram" else None
+        self.bm25 = BM25.fit([p.text for p in stored.passages], language) if self.ngrams is None else None
         kinds = np.array([p.location.kind for p in stored.passages])
         self._scope_mask = {scope: np.isin(kinds, list(k)) for scope, k in SCOPE_KINDS.items()}
         self._sentence_count = np.array([len(spans) for spans in stored.sentences], dtype=np.int64)
@@ -98,7 +98,8 @@ class Ranker:
         best_sentence = np.array([int(np.argmax(sentence_sims[starts[i]:starts[i] + self._sentence_count[cand[i]]]))
                                   for i in order], dtype=np.int64)
         dense = np.maximum(passage_sim, sentence_sim)
-        return Ranked(cand[order], fused[order], dense[order], best_sentence, self.bm25.matched_terms(question))
+        return Ranked(cand[order], fused[order], dense[order], best_sentence,
+                      self.vocabulary.matched_terms(question))
 
     def _sentence_rows(self, passages: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Rows of the sentence vectors of these passages, passage after passage, and where each passage starts."""

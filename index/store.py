@@ -1,7 +1,7 @@
 """Index builds on disk: each build in its own directory, made current by one atomic symlink switch.
 
     data_dir/
-      builds/<build_id>/  manifest.json  passages.jsonl  passages.faiss  sentences.npy
+      builds/<build_id>/  manifest.json  passages.jsonl  passages.faiss  sentences.npy  keywords.npz
       current -> builds/<build_id>
       build.lock
 
@@ -26,6 +26,7 @@ import numpy as np
 
 from .ann import DEFAULT_KIND, Ann, load_ann, make_ann
 from .errors import IndexCorrupt, IndexMismatch, IndexMissing, VerbatimError
+from .keyword import KeywordIndex
 from .model import Location, Passage
 
 SCHEMA_VERSION = 1
@@ -33,12 +34,14 @@ MANIFEST = "manifest.json"
 PASSAGES = "passages.jsonl"
 PASSAGE_VECTORS = "passages.faiss"
 SENTENCE_VECTORS = "sentences.npy"
-DATA_FILES = (PASSAGES, PASSAGE_VECTORS, SENTENCE_VECTORS)
+KEYWORDS = "keywords.npz"
+DATA_FILES = (PASSAGES, PASSAGE_VECTORS, SENTENCE_VECTORS, KEYWORDS)
 
 
 @dataclass(frozen=True)
 class StoredIndex:
-    """A loaded build: passages, their sentence spans and vectors, and the FAISS index over passages."""
+    """A loaded build: passages, their sentence spans and vectors, the FAISS index over passages and
+    the keyword index."""
 
     build_id: str
     manifest: dict
@@ -47,6 +50,7 @@ class StoredIndex:
     sentence_owner: np.ndarray  # [n_sentences] passage id of each sentence row
     sentence_vectors: np.ndarray  # [n_sentences, dim]
     passage_index: Ann  # index.ann backend named by manifest["ann"] (flat, hnsw or ivf)
+    keywords: KeywordIndex
 
 
 def builds_dir(data_dir: Path) -> Path:
@@ -81,7 +85,7 @@ def build_lock(data_dir: Path) -> Iterator[None]:
 
 def write_build(data_dir: Path, build_id: str, manifest: dict, passages: list[Passage],
                 sentences: list[list[tuple[int, int]]], passage_vectors: np.ndarray,
-                sentence_vectors: np.ndarray) -> Path:
+                sentence_vectors: np.ndarray, keywords: KeywordIndex) -> Path:
     """Writes a complete build next to the others, then switches `current` to it atomically."""
     final = builds_dir(data_dir) / build_id
     partial = final.with_name(build_id + ".partial")
@@ -94,6 +98,7 @@ def write_build(data_dir: Path, build_id: str, manifest: dict, passages: list[Pa
     index.add(passage_vectors)  # one add: an IVF index trains on the whole set here
     index.save(partial / PASSAGE_VECTORS)
     np.save(partial / SENTENCE_VECTORS, sentence_vectors)
+    np.savez(partial / KEYWORDS, **keywords.to_arrays())
     manifest = dict(manifest, ann_params=index.params(), build_id=build_id, schema_version=SCHEMA_VERSION,
                     files={name: _sha256(partial / name) for name in DATA_FILES})
     (partial / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", "utf-8")
@@ -160,7 +165,8 @@ def load_build(data_dir: Path, build_id: str | None = None) -> StoredIndex:
     build_id = build_id or current_build_id(data_dir)
     manifest = read_manifest(data_dir, build_id)
     folder = builds_dir(data_dir) / build_id
-    for name, digest in manifest.get("files", {}).items():
+    files = manifest.get("files", {})
+    for name, digest in files.items():
         try:
             actual = _sha256(folder / name)
         except OSError:
@@ -172,14 +178,25 @@ def load_build(data_dir: Path, build_id: str | None = None) -> StoredIndex:
         passages, sentences = _read_passages(folder / PASSAGES)
         index = load_ann(manifest.get("ann", DEFAULT_KIND), folder / PASSAGE_VECTORS)
         sentence_vectors = np.load(folder / SENTENCE_VECTORS)
+        keywords = _read_keywords(folder / KEYWORDS) if KEYWORDS in files else None
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as e:
         raise IndexCorrupt(f"index build {build_id} is unreadable ({e}): run `verbatim index build`") from None
     owner = np.array([p.id for p, spans in zip(passages, sentences) for _ in spans], dtype=np.int64)
     if index.ntotal != len(passages) or len(owner) != len(sentence_vectors) or index.dim != manifest.get("dim"):
         raise IndexCorrupt(f"index build {build_id} is inconsistent (vector and passage counts differ): "
                            "run `verbatim index build`")
+    if keywords is None:  # a build from before keyword indexes were stored, or of an older format
+        keywords = KeywordIndex.fit([p.text for p in passages])
+    elif keywords.ngrams.size != len(passages):
+        raise IndexCorrupt(f"index build {build_id} is inconsistent (keyword and passage counts differ): "
+                           "run `verbatim index build`")
     return StoredIndex(build_id, manifest, tuple(passages), tuple(tuple(map(tuple, s)) for s in sentences),
-                       owner, sentence_vectors, index)
+                       owner, sentence_vectors, index, keywords)
+
+
+def _read_keywords(path: Path) -> KeywordIndex | None:
+    with np.load(path, allow_pickle=False) as arrays:
+        return KeywordIndex.from_arrays(arrays)
 
 
 def _read_passages(path: Path) -> tuple[list[Passage], list[list[tuple[int, int]]]]:

@@ -207,13 +207,15 @@ def test_ivf_nlist_degrades_gracefully():
 
 def test_store_writes_and_loads_each_kind(kind, tmp_path):
     from index import store
+    from index.keyword import KeywordIndex
     from index.model import Location, Passage
 
     n = 60
     vectors = unit(n, seed=11)
     passages = [Passage(i, f"p{i}", Location("doc", "article", "S", i + 1, None, 0, 2)) for i in range(n)]
     build_id = store.new_build_id()
-    store.write_build(tmp_path, build_id, {"dim": DIM, "ann": kind}, passages, [[(0, 2)]] * n, vectors, vectors)
+    store.write_build(tmp_path, build_id, {"dim": DIM, "ann": kind}, passages, [[(0, 2)]] * n, vectors, vectors,
+                      KeywordIndex.fit([p.text for p in passages]))
     stored = store.load_build(tmp_path)
     assert stored.manifest["ann"] == kind
     assert stored.manifest["ann_params"] == stored.passage_index.params()
@@ -224,6 +226,7 @@ def test_store_writes_and_loads_each_kind(kind, tmp_path):
 
 def test_store_refuses_an_index_file_of_another_kind(tmp_path):
     from index import store
+    from index.keyword import KeywordIndex
     from index.errors import IndexCorrupt
     from index.model import Location, Passage
 
@@ -232,7 +235,7 @@ def test_store_refuses_an_index_file_of_another_kind(tmp_path):
     passages = [Passage(i, f"p{i}", Location("doc", "article", "S", i + 1, None, 0, 2)) for i in range(n)]
     build_id = store.new_build_id()
     folder = store.write_build(tmp_path, build_id, {"dim": DIM, "ann": "hnsw"}, passages, [[(0, 2)]] * n,
-                               vectors, vectors)
+                               vectors, vectors, KeywordIndex.fit([p.text for p in passages]))
     manifest = json.loads((folder / store.MANIFEST).read_text("utf-8"))
     manifest["ann"] = "flat"  # a manifest that lies about the file beside it
     (folder / store.MANIFEST).write_text(json.dumps(manifest), "utf-8")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from index.answer import should_abstain
-from index.keyword import BM25, CharNgramIndex, char_ngrams
+from index.keyword import CharNgramIndex, KeywordIndex, Vocabulary, char_ngrams
 from index.ranking import Ranked, _standardised
 from index.settings import Settings
 
@@ -34,9 +34,24 @@ def test_char_ngrams_score_zero_without_a_shared_word():
 
 
 def test_matched_terms_counts_question_words_present_in_the_corpus():
-    bm25 = BM25.fit(TEXTS)
-    assert bm25.matched_terms("Qu'est-ce que l'altruisme efficace ?") == 2
-    assert bm25.matched_terms("Comment installer Python sur Windows ?") == 0
+    vocabulary = Vocabulary.fit(TEXTS)
+    assert vocabulary.matched_terms("Qu'est-ce que l'altruisme efficace ?") == 2
+    assert vocabulary.matched_terms("Comment installer Python sur Windows ?") == 0
+
+
+def test_keyword_index_survives_a_round_trip_through_its_stored_arrays(tmp_path):
+    fitted = KeywordIndex.fit(TEXTS)
+    np.savez(tmp_path / "k.npz", **fitted.to_arrays())
+    with np.load(tmp_path / "k.npz", allow_pickle=False) as arrays:
+        loaded = KeywordIndex.from_arrays(arrays)
+    assert loaded.vocabulary == fitted.vocabulary and loaded.ngrams.grams == fitted.ngrams.grams
+    for question in ("Which French minister reached out?", "Microsoft Ignite Azure", "altruisme"):
+        np.testing.assert_array_equal(loaded.ngrams.scores(question), fitted.ngrams.scores(question))
+
+
+def test_keyword_index_of_another_format_is_not_trusted():
+    arrays = KeywordIndex.fit(TEXTS).to_arrays() | {"format": np.array("chargram-3+stems-fr/0")}
+    assert KeywordIndex.from_arrays(arrays) is None
 
 
 def test_standardised_signals_are_zero_when_they_do_not_discriminate():

@@ -41,6 +41,28 @@ def test_round_trip_and_manifest(built_settings, retriever):
     assert "Twitch" in answer.hits[0].passage.text
 
 
+def test_stored_keyword_index_equals_one_fitted_from_the_passages(built_settings):
+    from index.keyword import KeywordIndex
+
+    loaded = store.load_build(built_settings.data_dir)
+    fitted = KeywordIndex.fit([p.text for p in loaded.passages])
+    assert loaded.keywords.vocabulary == fitted.vocabulary and loaded.keywords.ngrams.grams == fitted.ngrams.grams
+    question = "Which board member co-founded Twitch?"
+    assert (loaded.keywords.ngrams.scores(question) == fitted.ngrams.scores(question)).all()
+
+
+def test_a_build_without_stored_keywords_still_loads_and_answers_alike(private, retriever):
+    """Builds written before keyword indexes were stored: fitted at load time instead."""
+    folder = private.data_dir / "current"
+    manifest = json.loads((folder / store.MANIFEST).read_text())
+    del manifest["files"][store.KEYWORDS]
+    (folder / store.MANIFEST).write_text(json.dumps(manifest))
+    (folder / store.KEYWORDS).unlink()
+    old = Retriever.open(private, build_if_missing=False)
+    for question in ("Qui est Emmett Shear ?", "Who lost their seat on the board?"):
+        assert [h.passage.id for h in old.ask(question).hits] == [h.passage.id for h in retriever.ask(question).hits]
+
+
 def test_built_files_live_in_the_data_dir_not_among_sources(built_settings):
     assert (built_settings.data_dir / "current").is_symlink()
     assert not list(CORPUS_DIR.rglob("*.faiss"))
