@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 
 from index import store  # noqa: E402
 from index.build import BATCH, build_index, embedded_text  # noqa: E402
-from index.corpus import load_corpus  # noqa: E402
+from index.corpus.loader import load_corpus  # noqa: E402
 from index.embedders import make_embedder  # noqa: E402
 from index.settings import Settings  # noqa: E402
 

@@ -10,11 +10,11 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import store
 from .answer import compose_answer
-from .build import BuildSummary, Progress, build_index
-from .corpus import corpus_hash
+from .corpus.fingerprint import corpus_hash
 from .embedders import Embedder, make_embedder
 from .errors import IndexMismatch, IndexMissing, VerbatimError
 from .language import detect_language
@@ -22,6 +22,9 @@ from .model import Answer, Scope
 from .questions import clean_question
 from .ranking import Ranker, Weights
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from .build import BuildSummary, Progress
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +54,8 @@ class Retriever:
                 raise IndexMissing(f"no index in {settings.data_dir}: run `verbatim index build`")
             if on_build:
                 on_build()
+            from .build import build_index  # chunking and corpus parsing: only builds pay for their imports
+
             build_index(settings, embedder, progress)
         return cls(settings, embedder, _load(settings, embedder, None))
 
@@ -98,6 +103,8 @@ class Retriever:
             return True
 
     def rebuild(self, progress: Progress | None = None) -> BuildSummary:
+        from .build import build_index
+
         summary = build_index(self.settings, self.embedder, progress)
         self.refresh()
         return summary

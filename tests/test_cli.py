@@ -33,7 +33,7 @@ def test_json_batch_contract(built_settings):
 
 
 def test_every_quoted_passage_is_verbatim_document_text(built_settings):
-    from index.corpus import load_corpus
+    from index.corpus.loader import load_corpus
 
     texts = {d.id: d.text for d in load_corpus(CORPUS_DIR)}
     result = run_cli("ask", "--json", "-", data_dir=built_settings.data_dir,

@@ -5,7 +5,8 @@ import re
 
 import pytest
 
-from index.corpus import load_corpus, markdown_format
+from index.corpus import markdown_format
+from index.corpus.loader import load_corpus
 from index.corpus.page_import import import_page
 from index.errors import CorpusError
 

@@ -6,7 +6,7 @@ import re
 from hypothesis import given, settings, strategies as st
 
 from index.chunking import ChunkerParams, chunk_document, sentence_spans
-from index.corpus import load_corpus
+from index.corpus.loader import load_corpus
 from index.corpus.document import Block, Document
 
 from .conftest import CORPUS_DIR

@@ -1,5 +1,6 @@
-"""Articles as documents: a human-editable Markdown format, an importer for captured page text, a loader."""
-from .document import Block, Document
-from .loader import corpus_hash, load_corpus
+"""Articles as documents: a human-editable Markdown format (`markdown_format`), an importer for captured
+page text (`page_import`), the loader (`loader`) and the corpus fingerprint (`fingerprint`).
 
-__all__ = ["Block", "Document", "load_corpus", "corpus_hash"]
+Import the submodule you need: each process pays only for what it uses (answering questions needs
+the fingerprint, not the parsers).
+"""
