@@ -7,10 +7,11 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass, fields, replace
-from importlib import resources
 from pathlib import Path
 
 from .errors import ConfigError
+
+DEFAULTS = Path(__file__).with_name("defaults.toml")  # package data, installed beside this module
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,7 +41,7 @@ class Settings:
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides) -> "Settings":
         env = dict(os.environ if env is None else env)
-        flat = _flatten(tomllib.loads(resources.files("index").joinpath("defaults.toml").read_text("utf-8")))
+        flat = _flatten(tomllib.loads(DEFAULTS.read_text("utf-8")))
         if env.get("VERBATIM_CONFIG"):
             path = Path(env["VERBATIM_CONFIG"])
             try:
