@@ -28,6 +28,9 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
 COPY index ./index
 COPY bot ./bot
 COPY corpus ./corpus
+# Bytecode now, as root: the app directory is read-only to the bot's user (and PYTHONDONTWRITEBYTECODE
+# is set), so without it every start would compile every module again (~40 ms of `verbatim ask`).
+RUN python -m compileall -q index bot
 RUN printf '#!/bin/sh\nexec python -m bot.cli "$@"\n' > /usr/local/bin/verbatim && chmod 755 /usr/local/bin/verbatim
 
 RUN useradd --create-home --uid 10001 verbatim && mkdir /data && chown verbatim:verbatim /data

