@@ -10,13 +10,14 @@ from .store import StoredIndex
 def should_abstain(ranked: Ranked, settings: Settings) -> bool:
     """Two independent pieces of evidence, either of which says the article does not cover the question:
 
-    - keyword: fewer than `abstain_min_matched_terms` content words of the question occur anywhere in the
-      article (an off-topic question shares no word with it; names and cognates count in both languages);
+    - keyword: the question shares no word with the article, or only everyday ones ("temps", "dernière"):
+      its keyword evidence is below `abstain_min_keyword_evidence`. Names and cognates count in both
+      languages, so an English question about the article's people or things passes;
     - dense: the top-ranked passage (or its best sentence) is less similar than `abstain_min_score`.
     """
     if not len(ranked.ids):
         return True
-    return (ranked.matched_terms < settings.abstain_min_matched_terms
+    return (ranked.keyword_evidence < settings.abstain_min_keyword_evidence
             or float(ranked.dense[0]) < settings.abstain_min_score)
 
 
@@ -35,4 +36,5 @@ def compose_answer(question: str, language: Lang, ranked: Ranked, stored: Stored
     return Answer(question=question, language=language, answered=answered, hits=hits, quoted=quoted,
                   build_id=stored.build_id, scope=scope,
                   extra={"dense": [round(float(d), 4) for d in ranked.dense],
-                         "matched_terms": ranked.matched_terms})
+                         "matched_terms": ranked.matched_terms,
+                         "keyword_evidence": round(ranked.keyword_evidence, 2)})

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .text_norm import fold, terms, words
+from .text_norm import fold, term, terms, words
 
 MIN_WORD_CHARS = 3  # shorter words ("IA", "PDG") carry too few n-grams to be evidence
 
@@ -92,18 +92,63 @@ class CharNgramIndex:
 
 @dataclass(frozen=True)
 class Vocabulary:
-    """The stemmed, folded content words of the corpus: "does the question share a word with it?"."""
+    """The content words of the corpus with how common each is in everyday language: keyword evidence.
 
-    stems: frozenset[str]
+    `forms` maps each folded word of the corpus to its Zipf frequency (index.word_frequency), `stems`
+    each stem to the highest Zipf of its forms, and `common` the everyday words of French and English
+    to theirs, so that a question word met only through its stem ("open" → "OpenAI") is judged by
+    its own commonness too.
+    """
+
+    forms: dict[str, float]
+    stems: dict[str, float]
+    common: dict[str, float]
     language: str = "fr"
+
+    COMMON_ZIPF = 5.5  # a word at least this common ("temps", "jouer", "open") is no evidence at all
+    KEPT_ZIPF = 4.5  # `common` keeps words down to this Zipf (below it a word counts nearly in full)
 
     @classmethod
     def fit(cls, texts: list[str], language: str = "fr") -> "Vocabulary":
-        return cls(frozenset(t for text in texts for t in terms(text, language)), language)
+        from .word_frequency import common_words, zipf
+
+        forms: dict[str, float] = {}
+        stems: dict[str, float] = {}
+        for text in texts:
+            for word in words(text):
+                key = fold(word)
+                if key not in forms:
+                    forms[key] = zipf(word)
+                stem = term(word, language)
+                stems[stem] = max(stems.get(stem, 0.0), forms[key])
+        return cls(forms, stems, common_words(cls.KEPT_ZIPF), language)
+
+    def _matches(self, query: str) -> dict[str, float]:
+        """Stem → Zipf of each distinct question word found in the corpus (as a word or through its stem)."""
+        found: dict[str, float] = {}
+        for word in words(query):
+            key, stem = fold(word), term(word, self.language)
+            if key in self.forms:
+                z = self.forms[key]
+            elif stem in self.stems:
+                z = max(self.stems[stem], self.common.get(key, 0.0))
+            else:
+                continue
+            found[stem] = min(found.get(stem, z), z)
+        return found
 
     def matched_terms(self, query: str) -> int:
         """How many distinct content words of the question (stemmed, folded) occur in the corpus."""
-        return sum(t in self.stems for t in set(terms(query, self.language)))
+        return len(self._matches(query))
+
+    def evidence(self, query: str) -> float:
+        """How strongly the question's words tie it to the corpus: the sum over its words found there of
+        how much rarer than everyday words each is (COMMON_ZIPF - Zipf, at least 0).
+
+        "Qui est Emmett Shear ?" scores ~5.5 (two rare names); "Quel temps fera-t-il à Lyon ce week-end ?"
+        ~0 although "temps", "week" and "end" all occur in the article.
+        """
+        return sum(max(0.0, self.COMMON_ZIPF - z) for z in self._matches(query).values())
 
 
 @dataclass
@@ -114,7 +159,7 @@ class KeywordIndex:
     rather than trusted, so a change to `text_norm` never meets a stale index.
     """
 
-    FORMAT = "chargram-4-5+stems-fr/1"
+    FORMAT = "chargram-4-5+stems-fr+zipf/2"
 
     ngrams: CharNgramIndex
     vocabulary: Vocabulary
@@ -124,12 +169,15 @@ class KeywordIndex:
         return cls(CharNgramIndex.fit(texts), Vocabulary.fit(texts, language))
 
     def to_arrays(self) -> dict[str, np.ndarray]:
-        n = self.ngrams
-        return {"format": np.array(self.FORMAT), "grams": np.array(list(n.grams), dtype=str), "idf": n.idf,
-                "indptr": n.indptr, "ids": n.ids, "weights": n.weights, "size": np.array(n.size),
-                "sizes": np.array(n.sizes, dtype=np.int64),
-                "stems": np.array(sorted(self.vocabulary.stems), dtype=str),
-                "language": np.array(self.vocabulary.language)}
+        n, v = self.ngrams, self.vocabulary
+        arrays = {"format": np.array(self.FORMAT), "grams": np.array(list(n.grams), dtype=str), "idf": n.idf,
+                  "indptr": n.indptr, "ids": n.ids, "weights": n.weights, "size": np.array(n.size),
+                  "sizes": np.array(n.sizes, dtype=np.int64), "language": np.array(v.language)}
+        for name in ("forms", "stems", "common"):
+            table = getattr(v, name)
+            arrays[name] = np.array(list(table), dtype=str)
+            arrays[name + "_zipf"] = np.array(list(table.values()), dtype=np.float64)
+        return arrays
 
     @classmethod
     def from_arrays(cls, a) -> "KeywordIndex | None":
@@ -139,7 +187,8 @@ class KeywordIndex:
         grams = a["grams"].tolist()
         ngrams = CharNgramIndex(dict(zip(grams, range(len(grams)))), a["idf"], a["indptr"], a["ids"], a["weights"],
                                 int(a["size"]), tuple(a["sizes"].tolist()))
-        return cls(ngrams, Vocabulary(frozenset(a["stems"].tolist()), str(a["language"])))
+        tables = [dict(zip(a[name].tolist(), a[name + "_zipf"].tolist())) for name in ("forms", "stems", "common")]
+        return cls(ngrams, Vocabulary(*tables, str(a["language"])))
 
 
 @dataclass

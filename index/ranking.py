@@ -44,7 +44,8 @@ class Ranked:
     scores: np.ndarray  # fused score of each
     dense: np.ndarray  # the best dense similarity (passage or sentence) of each: the abstention signal
     best_sentence: np.ndarray  # row into the passage's sentence spans of its best sentence
-    matched_terms: int = 0  # distinct content words of the question found in the corpus: keyword evidence
+    matched_terms: int = 0  # distinct content words of the question found in the corpus
+    keyword_evidence: float = 0.0  # how much those words tie the question to the corpus (Vocabulary.evidence)
 
 
 class Ranker:
@@ -99,7 +100,7 @@ class Ranker:
                                   for i in order], dtype=np.int64)
         dense = np.maximum(passage_sim, sentence_sim)
         return Ranked(cand[order], fused[order], dense[order], best_sentence,
-                      self.vocabulary.matched_terms(question))
+                      self.vocabulary.matched_terms(question), self.vocabulary.evidence(question))
 
     def _sentence_rows(self, passages: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Rows of the sentence vectors of these passages, passage after passage, and where each passage starts."""

@@ -29,7 +29,7 @@ class Settings:
     max_quoted: int
     quote_margin: float
     abstain_min_score: float
-    abstain_min_matched_terms: int
+    abstain_min_keyword_evidence: float
     max_question_chars: int
     fusion: str
     keyword_index: str

@@ -46,7 +46,8 @@ def _fold_word(word: str) -> str:
 
 
 @lru_cache(maxsize=1 << 16)
-def _term(word: str, language: str) -> str:
+def term(word: str, language: str) -> str:
+    """The folded stem of one word (already casefolded, as `words` gives them)."""
     # Memoised: an article repeats most of its words (fitting the keyword index at build time).
     return fold(_stemmer(language).stemWord(word))
 
@@ -59,4 +60,4 @@ def words(text: str) -> list[str]:
 
 def terms(text: str, language: str = "fr") -> list[str]:
     """Folded stems of the content words: the keys of the keyword index."""
-    return [_term(w, language) for w in words(text)]
+    return [term(w, language) for w in words(text)]

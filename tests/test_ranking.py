@@ -39,6 +39,20 @@ def test_matched_terms_counts_question_words_present_in_the_corpus():
     assert vocabulary.matched_terms("Comment installer Python sur Windows ?") == 0
 
 
+def test_keyword_evidence_counts_rare_shared_words_not_everyday_ones():
+    vocabulary = Vocabulary.fit(TEXTS + ["Il fait beau temps cette semaine, le dernier jour."])
+    assert vocabulary.evidence("Comment installer Python sur Windows ?") == 0  # nothing shared
+    everyday = vocabulary.evidence("Quel temps fera-t-il la semaine prochaine ?")  # shared, but everyday words
+    assert vocabulary.matched_terms("Quel temps fera-t-il la semaine prochaine ?") == 2
+    assert everyday < 0.5
+    rare = vocabulary.evidence("Who is Jean-Noël Barrot?")  # a name: rare in everyday language
+    assert rare > 2 and vocabulary.evidence("Qu'est-ce que l'altruisme efficace ?") > 1
+    # an English word met through a French stem ("open" → "OpenAI") is judged by its own commonness
+    openai = Vocabulary.fit(["OpenAI annonce un nouveau modèle."])
+    assert openai.evidence("What does OpenAI announce?") > 2
+    assert openai.evidence("What time does the shop open?") < 0.5
+
+
 def test_keyword_index_survives_a_round_trip_through_its_stored_arrays(tmp_path):
     fitted = KeywordIndex.fit(TEXTS)
     np.savez(tmp_path / "k.npz", **fitted.to_arrays())
@@ -62,17 +76,18 @@ def test_standardised_signals_are_zero_when_they_do_not_discriminate():
     assert np.allclose(z[:3], [-1.2247, 0.0, 1.2247], atol=1e-4)
 
 
-def _ranked(dense: float, matched: int) -> Ranked:
-    return Ranked(np.array([0]), np.array([1.0]), np.array([dense]), np.array([0]), matched)
+def _ranked(dense: float, evidence: float) -> Ranked:
+    return Ranked(np.array([0]), np.array([1.0]), np.array([dense]), np.array([0]), 1, evidence)
 
 
-def test_abstains_when_no_question_word_is_in_the_article_or_the_dense_score_is_too_low():
+def test_abstains_without_keyword_evidence_or_when_the_dense_score_is_too_low():
     settings = Settings.from_env(env={})
-    assert should_abstain(_ranked(0.9, 0), settings)
-    assert should_abstain(_ranked(settings.abstain_min_score - 0.01, 3), settings)
-    assert not should_abstain(_ranked(0.85, 1), settings)
-    assert should_abstain(Ranked(np.array([], dtype=int), np.array([]), np.array([]), np.array([], dtype=int), 5),
-                          settings)
+    assert should_abstain(_ranked(0.9, 0.0), settings)
+    assert should_abstain(_ranked(0.9, settings.abstain_min_keyword_evidence - 0.01), settings)
+    assert should_abstain(_ranked(settings.abstain_min_score - 0.01, 3.0), settings)
+    assert not should_abstain(_ranked(0.85, settings.abstain_min_keyword_evidence), settings)
+    empty = Ranked(np.array([], dtype=int), np.array([]), np.array([]), np.array([], dtype=int), 5, 9.0)
+    assert should_abstain(empty, settings)
 
 
 def test_shortlist_bounds_the_candidates_and_a_full_shortlist_ranks_exactly(retriever, e5_embedder):

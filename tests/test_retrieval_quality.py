@@ -20,6 +20,11 @@ OFF_TOPIC = [
     "What is the recipe for ratatouille?",
     "Quelle est la capitale de l'Australie ?",
     "How do I reset my iPhone?",
+    # these share everyday words with the article ("temps", "équipe", "compte", "jouer", "open"): not evidence
+    "Quel temps fera-t-il à Paris demain ?",
+    "Combien de joueurs compte une équipe de rugby ?",
+    "Comment apprendre à jouer de la guitare ?",
+    "What time does the museum open on Sundays?",
 ]
 
 
