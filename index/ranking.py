@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .intent import asks_about_comments
 from .keyword import BM25
 from .model import Scope
 from .store import StoredIndex
@@ -31,11 +32,12 @@ class Weights:
     fusion: str = "zscore"
     keyword_index: str = "chargram"
     candidates: int = 200  # passages the vector index shortlists before fusion (all of a smaller corpus)
+    comment_intent: float = 0.0  # head start, in fused standard deviations, for comments when a question asks about them
 
     @classmethod
     def from_settings(cls, settings) -> "Weights":
         return cls(settings.weight_passage, settings.weight_sentence, settings.weight_keyword, settings.fusion,
-                   settings.keyword_index, settings.candidates)
+                   settings.keyword_index, settings.candidates, settings.comment_intent)
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,7 @@ class Ranker:
         self.ngrams = stored.keywords.ngrams if weights.keyword_index == "chargram" else None
         self.bm25 = BM25.fit([p.text for p in stored.passages], language) if self.ngrams is None else None
         kinds = np.array([p.location.kind for p in stored.passages])
+        self._is_comment = kinds == "comment"
         self._scope_mask = {scope: np.isin(kinds, list(k)) for scope, k in SCOPE_KINDS.items()}
         self._sentence_count = np.array([len(spans) for spans in stored.sentences], dtype=np.int64)
         self._first_sentence = _starts(self._sentence_count)
@@ -94,6 +97,8 @@ class Ranker:
             fused = sum(weight * _standardised(values, mask) for weight, values in signals) / total
         else:
             fused = sum(weight * values for weight, values in signals)
+        if w.comment_intent and asks_about_comments(question):
+            fused = fused + w.comment_intent * self._is_comment[cand]
         fused = np.where(mask, fused, -np.inf)
         order = np.argsort(-fused, kind="stable")[: min(k, int(mask.sum()))]
         best_sentence = np.array([int(np.argmax(sentence_sims[starts[i]:starts[i] + self._sentence_count[cand[i]]]))

@@ -37,6 +37,7 @@ class Settings:
     weight_sentence: float
     weight_keyword: float
     candidates: int
+    comment_intent: float
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides) -> "Settings":

@@ -104,3 +104,34 @@ def test_shortlist_bounds_the_candidates_and_a_full_shortlist_ranks_exactly(retr
     assert len(short.ids) == 3 and set(short.ids) == set(dense_top[0])
     for pid, sentence in zip(short.ids, short.best_sentence):
         assert 0 <= sentence < len(stored.sentences[pid])
+
+
+def test_comment_intent_is_read_from_reader_words_not_from_french_how():
+    from index.intent import asks_about_comments
+
+    for question in ("Un lecteur parle-t-il d'altruisme efficace ?", "Quel commentaire cite Netflix ?",
+                     "De quoi les internautes ont-ils parlé ?", "What does a commenter say about tax optimisation?",
+                     "Which reader compares the affair to a TV series?", "Is there a comment about Netflix?"):
+        assert asks_about_comments(question), question
+    for question in ("Comment installer Python sur Windows ?", "Comment Altman a-t-il répondu à Nadella ?",
+                     "Pourquoi, et comment, Microsoft a-t-il recruté Altman ?", "Who is Emmett Shear?"):
+        assert not asks_about_comments(question), question
+
+
+def test_comment_intent_gives_comments_a_head_start_and_nothing_else(retriever, e5_embedder):
+    from index.ranking import Ranker, Weights
+
+    stored = retriever._loaded.stored
+    plain = Ranker(stored, Weights(comment_intent=0.0))
+    boosted = Ranker(stored, Weights(comment_intent=1.0))
+    about_comments = "Quel lecteur compare l'affaire à une série télé ?"
+    not_about_comments = "Pourquoi Sam Altman a-t-il été licencié ?"
+    [v_comments, v_plain] = e5_embedder.embed_queries([about_comments, not_about_comments])
+    a, b = plain.rank(v_comments, about_comments, k=50), boosted.rank(v_comments, about_comments, k=50)
+    score = lambda r: dict(zip(r.ids.tolist(), r.scores.tolist()))
+    sa, sb = score(a), score(b)
+    for pid, s in sa.items():
+        expected = s + (1.0 if stored.passages[pid].location.kind == "comment" else 0.0)
+        assert abs(sb[pid] - expected) < 1e-9
+    c, d = plain.rank(v_plain, not_about_comments, k=50), boosted.rank(v_plain, not_about_comments, k=50)
+    assert c.ids.tolist() == d.ids.tolist() and np.allclose(c.scores, d.scores)
