@@ -13,11 +13,12 @@ from .chunking import ChunkerParams, chunk_document, sentence_spans
 from .corpus.fingerprint import corpus_hash
 from .corpus.loader import load_corpus
 from .embedders import Embedder, make_embedder
+from .alignment import embed_forms
 from .keyword import KeywordIndex
 from .model import Passage
 from .settings import Settings
 
-Progress = Callable[[int, int], None]  # (done, total) passages+sentences embedded
+Progress = Callable[[int, int], None]  # (done, total) texts embedded: passages, sentences, corpus words
 BATCH = 16
 
 
@@ -60,21 +61,23 @@ def build_index(settings: Settings, embedder: Embedder | None = None, progress: 
             passages += chunk_document(doc, params, embedder.count_tokens, first_id=len(passages))
         spans = [sentence_spans(p.text) or [(0, len(p.text))] for p in passages]
         sentence_texts = [p.text[s:e] for p, ss in zip(passages, spans) for s, e in ss]
-        total = len(passages) + len(sentence_texts)
+        keywords = KeywordIndex.fit([p.text for p in passages])
+        total = len(passages) + len(sentence_texts) + len(keywords.vocabulary.forms)
         done = 0
 
-        def embed(texts: list[str]) -> np.ndarray:
+        def embed(texts: list[str], encode: Callable[[list[str]], np.ndarray]) -> np.ndarray:
             nonlocal done
             out = []
             for i in range(0, len(texts), BATCH):
-                out.append(embedder.embed_passages(texts[i:i + BATCH]))
+                out.append(encode(texts[i:i + BATCH]))
                 done += len(texts[i:i + BATCH])
                 if progress:
                     progress(done, total)
             return np.concatenate(out) if out else np.zeros((0, embedder.dim), np.float32)
 
-        passage_vectors = embed([embedded_text(p) for p in passages])
-        sentence_vectors = embed(sentence_texts)
+        passage_vectors = embed([embedded_text(p) for p in passages], embedder.embed_passages)
+        sentence_vectors = embed(sentence_texts, embedder.embed_passages)
+        keywords.form_vectors = embed_forms(keywords, lambda forms: embed(forms, embedder.embed_queries))
         build_id = store.new_build_id()
         manifest = {
             "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -85,11 +88,11 @@ def build_index(settings: Settings, embedder: Embedder | None = None, progress: 
             "corpus_dir": str(settings.corpus_dir),
             "corpus_hash": fingerprint,
             "documents": [d.id for d in docs],
-            "counts": {"documents": len(docs), "passages": len(passages), "sentences": len(sentence_texts)},
+            "counts": {"documents": len(docs), "passages": len(passages), "sentences": len(sentence_texts),
+                       "words": len(keywords.vocabulary.forms)},
             "chunker": params.to_dict() | {"embedded_context": "title | section or comment number | text"},
             "packages": store.package_versions(),
         }
-        keywords = KeywordIndex.fit([p.text for p in passages])
         store.write_build(settings.data_dir, build_id, manifest, passages, spans, passage_vectors, sentence_vectors,
                           keywords)
         removed = store.prune(settings.data_dir, settings.keep_builds)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -104,6 +104,7 @@ class Vocabulary:
     stems: dict[str, float]
     common: dict[str, float]
     language: str = "fr"
+    spellings: dict[str, str] | None = field(default=None, compare=False)  # form → as written (accents kept); fit only
 
     COMMON_ZIPF = 5.5  # a word at least this common ("temps", "jouer", "open") is no evidence at all
     KEPT_ZIPF = 4.5  # `common` keeps words down to this Zipf (below it a word counts nearly in full)
@@ -114,18 +115,21 @@ class Vocabulary:
 
         forms: dict[str, float] = {}
         stems: dict[str, float] = {}
+        spellings: dict[str, str] = {}
         for text in texts:
             for word in words(text):
                 key = fold(word)
                 if key not in forms:
                     forms[key] = zipf(word)
+                    spellings[key] = word
                 stem = term(word, language)
                 stems[stem] = max(stems.get(stem, 0.0), forms[key])
-        return cls(forms, stems, common_words(cls.KEPT_ZIPF), language)
+        return cls(forms, stems, common_words(cls.KEPT_ZIPF), language, spellings)
 
-    def _matches(self, query: str) -> dict[str, float]:
-        """Stem → Zipf of each distinct question word found in the corpus (as a word or through its stem)."""
+    def match(self, query: str) -> tuple[dict[str, float], list[str]]:
+        """The question's words found in the corpus (stem → Zipf; as a word or through its stem), and the others."""
         found: dict[str, float] = {}
+        missing: list[str] = []
         for word in words(query):
             key, stem = fold(word), term(word, self.language)
             if key in self.forms:
@@ -133,22 +137,30 @@ class Vocabulary:
             elif stem in self.stems:
                 z = max(self.stems[stem], self.common.get(key, 0.0))
             else:
+                missing.append(word)
                 continue
             found[stem] = min(found.get(stem, z), z)
-        return found
+        return found, missing
 
     def matched_terms(self, query: str) -> int:
         """How many distinct content words of the question (stemmed, folded) occur in the corpus."""
-        return len(self._matches(query))
+        return len(self.match(query)[0])
 
-    def evidence(self, query: str) -> float:
+    def evidence(self, query: str, translations: dict[str, str] | None = None) -> float:
         """How strongly the question's words tie it to the corpus: the sum over its words found there of
         how much rarer than everyday words each is (COMMON_ZIPF - Zipf, at least 0).
 
         "Qui est Emmett Shear ?" scores ~5.5 (two rare names); "Quel temps fera-t-il à Lyon ce week-end ?"
-        ~0 although "temps", "week" and "end" all occur in the article.
+        ~0 although "temps", "week" and "end" all occur in the article. `translations` (question word →
+        corpus form, index.alignment) counts more words as found, each as common as the more common of the two.
         """
-        return sum(max(0.0, self.COMMON_ZIPF - z) for z in self._matches(query).values())
+        found, missing = self.match(query)
+        for word in missing:
+            form = (translations or {}).get(word)
+            if form in self.forms:
+                z = max(self.forms[form], self.common.get(fold(word), self.KEPT_ZIPF))
+                found["~" + form] = min(found.get("~" + form, z), z)
+        return sum(max(0.0, self.COMMON_ZIPF - z) for z in found.values())
 
 
 @dataclass
@@ -159,10 +171,11 @@ class KeywordIndex:
     rather than trusted, so a change to `text_norm` never meets a stale index.
     """
 
-    FORMAT = "chargram-4-5+stems-fr+zipf/2"
+    FORMAT = "chargram-4-5+stems-fr+zipf/3"
 
     ngrams: CharNgramIndex
     vocabulary: Vocabulary
+    form_vectors: np.ndarray | None = None  # [forms, dim] float16: each corpus word embedded alone (index.alignment)
 
     @classmethod
     def fit(cls, texts: list[str], language: str = "fr") -> "KeywordIndex":
@@ -177,6 +190,8 @@ class KeywordIndex:
             table = getattr(v, name)
             arrays[name] = np.array(list(table), dtype=str)
             arrays[name + "_zipf"] = np.array(list(table.values()), dtype=np.float64)
+        if self.form_vectors is not None:
+            arrays["form_vectors"] = self.form_vectors
         return arrays
 
     @classmethod
@@ -188,7 +203,8 @@ class KeywordIndex:
         ngrams = CharNgramIndex(dict(zip(grams, range(len(grams)))), a["idf"], a["indptr"], a["ids"], a["weights"],
                                 int(a["size"]), tuple(a["sizes"].tolist()))
         tables = [dict(zip(a[name].tolist(), a[name + "_zipf"].tolist())) for name in ("forms", "stems", "common")]
-        return cls(ngrams, Vocabulary(*tables, str(a["language"])))
+        vectors = a["form_vectors"] if "form_vectors" in a else None
+        return cls(ngrams, Vocabulary(*tables, str(a["language"])), vectors)
 
 
 @dataclass

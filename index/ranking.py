@@ -74,7 +74,8 @@ class Ranker:
         top = self.bm25.max_possible(question)
         return scores / top if top > 0 else scores
 
-    def rank(self, query_vector: np.ndarray, question: str, scope: Scope = "all", k: int = 5) -> Ranked:
+    def rank(self, query_vector: np.ndarray, question: str, scope: Scope = "all", k: int = 5,
+             translations: dict[str, str] | None = None) -> Ranked:
         """Shortlists passages with the vector index, then fuses the three signals over the shortlist.
 
         On a corpus no larger than `candidates` the shortlist is every passage, so the ranking is exact;
@@ -89,7 +90,7 @@ class Ranker:
         sentence_rows, starts = self._sentence_rows(cand)
         sentence_sims = stored.sentence_vectors[sentence_rows] @ query_vector
         sentence_sim = np.maximum.reduceat(sentence_sims, starts) if len(cand) else sentence_sims
-        keyword = self.keyword_scores(question)[cand]
+        keyword = self.keyword_scores(_with_translations(question, translations, self.vocabulary))[cand]
         mask = self._scope_mask[scope][cand]
         signals = ((w.passage, passage_sim), (w.sentence, sentence_sim), (w.keyword, keyword))
         if w.fusion == "zscore":
@@ -105,7 +106,7 @@ class Ranker:
                                   for i in order], dtype=np.int64)
         dense = np.maximum(passage_sim, sentence_sim)
         return Ranked(cand[order], fused[order], dense[order], best_sentence,
-                      self.vocabulary.matched_terms(question), self.vocabulary.evidence(question))
+                      self.vocabulary.matched_terms(question), self.vocabulary.evidence(question, translations))
 
     def _sentence_rows(self, passages: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Rows of the sentence vectors of these passages, passage after passage, and where each passage starts."""
@@ -113,6 +114,14 @@ class Ranker:
         starts = _starts(counts)
         rows = np.arange(int(counts.sum())) + np.repeat(self._first_sentence[passages] - starts, counts)
         return rows, starts
+
+
+def _with_translations(question: str, translations: dict[str, str] | None, vocabulary) -> str:
+    """The question as the keyword index reads it: followed by the article words its words translate."""
+    if not translations:
+        return question
+    spell = vocabulary.spellings or {}
+    return question + " " + " ".join(spell.get(form, form) for form in translations.values())
 
 
 def _starts(counts: np.ndarray) -> np.ndarray:

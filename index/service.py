@@ -8,11 +8,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import store
+from .alignment import translations
 from .answer import compose_answer
 from .corpus.fingerprint import corpus_hash
 from .embedders import Embedder, make_embedder
@@ -20,7 +21,7 @@ from .errors import IndexMismatch, IndexMissing, VerbatimError
 from .language import detect_language
 from .model import Answer, Scope
 from .questions import clean_question
-from .ranking import Ranker, Weights
+from .ranking import Ranked, Ranker, Weights
 from .settings import Settings
 
 if TYPE_CHECKING:
@@ -83,10 +84,27 @@ class Retriever:
         answers = []
         for question, vector in zip(cleaned, vectors):
             ranked = loaded.ranker.rank(vector, question, scope, k or self.settings.top_k)
-            answers.append(compose_answer(question, detect_language(question), ranked, loaded.stored,
-                                          self.settings, scope))
+            language = detect_language(question)
+            if language == "en" and ranked.keyword_evidence < self.settings.abstain_min_keyword_evidence:
+                ranked = self._second_look(loaded, vector, question, scope, k or self.settings.top_k, ranked)
+            answers.append(compose_answer(question, language, ranked, loaded.stored, self.settings, scope))
         took_ms = (time.perf_counter() - started) * 1000
         return [answer.with_timing(took_ms) for answer in answers]
+
+    def _second_look(self, loaded: _Loaded, vector, question: str, scope: Scope, k: int, ranked: Ranked) -> Ranked:
+        """Before abstaining on an English question: its words may translate the article's (index.alignment).
+
+        Only questions about to be abstained pay for embedding their words; their translations then count
+        as keyword evidence and join the keyword side of the ranking.
+        """
+        def embed(words: list[str]):
+            with self._encode_lock:
+                return self.embedder.embed_queries(words)
+
+        found = translations(loaded.stored.keywords, question, embed, self.settings.align_min_cosine)
+        if not found:
+            return ranked
+        return loaded.ranker.rank(vector, question, scope, k, translations=found)
 
     def refresh(self) -> bool:
         """Switches to a newer current build if there is one; on any failure keeps serving the old one."""

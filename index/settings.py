@@ -30,6 +30,7 @@ class Settings:
     quote_margin: float
     abstain_min_score: float
     abstain_min_keyword_evidence: float
+    align_min_cosine: float
     max_question_chars: int
     fusion: str
     keyword_index: str

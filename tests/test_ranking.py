@@ -55,10 +55,12 @@ def test_keyword_evidence_counts_rare_shared_words_not_everyday_ones():
 
 def test_keyword_index_survives_a_round_trip_through_its_stored_arrays(tmp_path):
     fitted = KeywordIndex.fit(TEXTS)
+    fitted.form_vectors = np.random.default_rng(1).standard_normal((len(fitted.vocabulary.forms), 8)).astype(np.float16)
     np.savez(tmp_path / "k.npz", **fitted.to_arrays())
     with np.load(tmp_path / "k.npz", allow_pickle=False) as arrays:
         loaded = KeywordIndex.from_arrays(arrays)
     assert loaded.vocabulary == fitted.vocabulary and loaded.ngrams.grams == fitted.ngrams.grams
+    np.testing.assert_array_equal(loaded.form_vectors, fitted.form_vectors)
     for question in ("Which French minister reached out?", "Microsoft Ignite Azure", "altruisme"):
         np.testing.assert_array_equal(loaded.ngrams.scores(question), fitted.ngrams.scores(question))
 
@@ -135,3 +137,25 @@ def test_comment_intent_gives_comments_a_head_start_and_nothing_else(retriever, 
         assert abs(sb[pid] - expected) < 1e-9
     c, d = plain.rank(v_plain, not_about_comments, k=50), boosted.rank(v_plain, not_about_comments, k=50)
     assert c.ids.tolist() == d.ids.tolist() and np.allclose(c.scores, d.scores)
+
+
+def test_english_words_are_aligned_to_the_french_words_they_translate(e5_embedder):
+    from index.alignment import embed_forms, translations
+
+    keywords = KeywordIndex.fit(TEXTS)
+    keywords.form_vectors = embed_forms(keywords, e5_embedder.embed_queries)
+    assert keywords.form_vectors.shape == (len(keywords.vocabulary.forms), e5_embedder.dim)
+    found = translations(keywords, "Which French minister was in charge of digital affairs?", e5_embedder.embed_queries,
+                         0.92)
+    assert found.get("minister") == "ministre"
+    assert translations(keywords, "How do I bake sourdough bread?", e5_embedder.embed_queries, 0.92) == {}
+    # a translated word counts as evidence, at the commonness of the more common of the two words
+    question = "What did the minister say about the digital economy?"
+    assert keywords.vocabulary.evidence(question) == 0
+    assert keywords.vocabulary.evidence(question, translations(keywords, question, e5_embedder.embed_queries, 0.92)) > 0
+
+
+def test_without_stored_word_vectors_nothing_is_aligned(e5_embedder):
+    from index.alignment import translations
+
+    assert translations(KeywordIndex.fit(TEXTS), "Which minister?", e5_embedder.embed_queries, 0.5) == {}

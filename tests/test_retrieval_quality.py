@@ -36,6 +36,20 @@ def test_right_passage_first(retriever, question, expected):
     assert answer.quoted[0] == answer.hits[0]
 
 
+# English in everyday words: no name, no word of the article; found through index.alignment
+ENGLISH_EVERYDAY = [
+    ("What did the French digital minister offer?", "Jean-Noël Barrot"),
+    ("Did the talks to bring back the founder succeed?", "Elles n’ont finalement pas abouti"),
+]
+
+
+@pytest.mark.parametrize("question, expected", ENGLISH_EVERYDAY)
+def test_english_question_in_everyday_words_is_answered(retriever, question, expected):
+    answer = retriever.ask(question)
+    assert answer.answered, answer.extra
+    assert any(expected in h.passage.text for h in answer.hits[:3])  # its translated words join the keyword side
+
+
 @pytest.mark.parametrize("question", OFF_TOPIC)
 def test_abstains_off_topic_but_still_offers_the_closest_passage(retriever, question):
     answer = retriever.ask(question)
