@@ -8,17 +8,21 @@ from .store import StoredIndex
 
 
 def should_abstain(ranked: Ranked, settings: Settings) -> bool:
-    """Two independent pieces of evidence, either of which says the article does not cover the question:
+    """Says "not in the article" unless the question is tied to it by its words or, failing that, by meaning:
 
+    - dense backstop: the top-ranked passage (or its best sentence) is less similar than `abstain_min_score`;
     - keyword: the question shares no word with the article, or only everyday ones ("temps", "dernière"):
-      its keyword evidence is below `abstain_min_keyword_evidence`. Names and cognates count in both
-      languages, so an English question about the article's people or things passes;
-    - dense: the top-ranked passage (or its best sentence) is less similar than `abstain_min_score`.
+      its keyword evidence is below `abstain_min_keyword_evidence` (names and cognates count in both
+      languages; English words may count through their translation, index.alignment) — unless the top
+      passage is at least `answer_min_score_alone` similar, as French questions in everyday words about
+      the article are ("Que s'est-il passé ce week-end ?") and off-topic ones are not (docs/retrieval.md).
     """
     if not len(ranked.ids):
         return True
-    return (ranked.keyword_evidence < settings.abstain_min_keyword_evidence
-            or float(ranked.dense[0]) < settings.abstain_min_score)
+    dense = float(ranked.dense[0])
+    if dense < settings.abstain_min_score:
+        return True
+    return ranked.keyword_evidence < settings.abstain_min_keyword_evidence and dense < settings.answer_min_score_alone
 
 
 def compose_answer(question: str, language: Lang, ranked: Ranked, stored: StoredIndex, settings: Settings,

@@ -31,6 +31,7 @@ class Settings:
     abstain_min_score: float
     abstain_min_keyword_evidence: float
     align_min_cosine: float
+    answer_min_score_alone: float
     max_question_chars: int
     fusion: str
     keyword_index: str

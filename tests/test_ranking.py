@@ -84,10 +84,12 @@ def _ranked(dense: float, evidence: float) -> Ranked:
 
 def test_abstains_without_keyword_evidence_or_when_the_dense_score_is_too_low():
     settings = Settings.from_env(env={})
-    assert should_abstain(_ranked(0.9, 0.0), settings)
-    assert should_abstain(_ranked(0.9, settings.abstain_min_keyword_evidence - 0.01), settings)
+    alone, little = settings.answer_min_score_alone, settings.abstain_min_keyword_evidence - 0.01
+    assert should_abstain(_ranked(alone - 0.01, 0.0), settings)
+    assert should_abstain(_ranked(alone - 0.01, little), settings)
     assert should_abstain(_ranked(settings.abstain_min_score - 0.01, 3.0), settings)
-    assert not should_abstain(_ranked(0.85, settings.abstain_min_keyword_evidence), settings)
+    assert not should_abstain(_ranked(settings.abstain_min_score, settings.abstain_min_keyword_evidence), settings)
+    assert not should_abstain(_ranked(alone, 0.0), settings)  # close enough in meaning alone
     empty = Ranked(np.array([], dtype=int), np.array([]), np.array([]), np.array([], dtype=int), 5, 9.0)
     assert should_abstain(empty, settings)
 
