@@ -5,9 +5,9 @@ Character n-grams (4- and 5-grams of accent-folded, stopword-free words) match i
 "announce"/"annoncé") that exact or stemmed words miss; proper names match in both languages.
 Scored as tf-idf cosine through an inverted index, so a question costs a few dictionary lookups.
 
-The stemmed vocabulary of the corpus answers "does any content word of the question occur in the
-article?", the keyword half of abstention. BM25 over stemmed words is kept for comparison
-(docs/retrieval.md, `keyword_index = "bm25"`).
+The corpus vocabulary, with how common each word is in everyday language, answers "do the question's
+words tie it to the article?", the keyword half of abstention (`Vocabulary.evidence`). BM25 over
+stemmed words is kept for comparison (docs/retrieval.md, `keyword_index = "bm25"`).
 """
 from __future__ import annotations
 

@@ -90,7 +90,7 @@ class Ranker:
         sentence_rows, starts = self._sentence_rows(cand)
         sentence_sims = stored.sentence_vectors[sentence_rows] @ query_vector
         sentence_sim = np.maximum.reduceat(sentence_sims, starts) if len(cand) else sentence_sims
-        keyword = self.keyword_scores(_with_translations(question, translations, self.vocabulary))[cand]
+        keyword = self.keyword_scores(_with_translations(question, translations))[cand]
         mask = self._scope_mask[scope][cand]
         signals = ((w.passage, passage_sim), (w.sentence, sentence_sim), (w.keyword, keyword))
         if w.fusion == "zscore":
@@ -116,12 +116,12 @@ class Ranker:
         return rows, starts
 
 
-def _with_translations(question: str, translations: dict[str, str] | None, vocabulary) -> str:
-    """The question as the keyword index reads it: followed by the article words its words translate."""
+def _with_translations(question: str, translations: dict[str, str] | None) -> str:
+    """The question as the keyword index reads it: followed by the article words its words translate
+    (folded forms; the n-grams are folded anyway)."""
     if not translations:
         return question
-    spell = vocabulary.spellings or {}
-    return question + " " + " ".join(spell.get(form, form) for form in translations.values())
+    return question + " " + " ".join(translations.values())
 
 
 def _starts(counts: np.ndarray) -> np.ndarray:

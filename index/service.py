@@ -8,13 +8,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import store
 from .alignment import translations
-from .answer import compose_answer
+from .answer import compose_answer, should_abstain
 from .corpus.fingerprint import corpus_hash
 from .embedders import Embedder, make_embedder
 from .errors import IndexMismatch, IndexMissing, VerbatimError
@@ -85,7 +85,7 @@ class Retriever:
         for question, vector in zip(cleaned, vectors):
             ranked = loaded.ranker.rank(vector, question, scope, k or self.settings.top_k)
             language = detect_language(question)
-            if language == "en" and ranked.keyword_evidence < self.settings.abstain_min_keyword_evidence:
+            if language == "en" and should_abstain(ranked, self.settings):
                 ranked = self._second_look(loaded, vector, question, scope, k or self.settings.top_k, ranked)
             answers.append(compose_answer(question, language, ranked, loaded.stored, self.settings, scope))
         took_ms = (time.perf_counter() - started) * 1000
