@@ -15,14 +15,18 @@ def should_abstain(ranked: Ranked, settings: Settings) -> bool:
       its keyword evidence is below `abstain_min_keyword_evidence` (names and cognates count in both
       languages; English words may count through their translation, index.alignment) — unless the top
       passage is at least `answer_min_score_alone` similar, as French questions in everyday words about
-      the article are ("Que s'est-il passé ce week-end ?") and off-topic ones are not (docs/retrieval.md).
+      the article are ("Que s'est-il passé ce week-end ?") and off-topic ones are not (docs/retrieval.md),
+      or it asks what the readers said ("Quel lecteur se moque de toute cette histoire ?"): a question
+      about the comments is about this page, whatever its words.
     """
     if not len(ranked.ids):
         return True
     dense = float(ranked.dense[0])
     if dense < settings.abstain_min_score:
         return True
-    return ranked.keyword_evidence < settings.abstain_min_keyword_evidence and dense < settings.answer_min_score_alone
+    if ranked.about_comments or dense >= settings.answer_min_score_alone:
+        return False
+    return ranked.keyword_evidence < settings.abstain_min_keyword_evidence
 
 
 def compose_answer(question: str, language: Lang, ranked: Ranked, stored: StoredIndex, settings: Settings,

@@ -48,6 +48,7 @@ class Ranked:
     best_sentence: np.ndarray  # row into the passage's sentence spans of its best sentence
     matched_terms: int = 0  # distinct content words of the question found in the corpus
     keyword_evidence: float = 0.0  # how much those words tie the question to the corpus (Vocabulary.evidence)
+    about_comments: bool = False  # the question asks what readers said, and the corpus has comments
 
 
 class Ranker:
@@ -98,7 +99,8 @@ class Ranker:
             fused = sum(weight * _standardised(values, mask) for weight, values in signals) / total
         else:
             fused = sum(weight * values for weight, values in signals)
-        if w.comment_intent and asks_about_comments(question):
+        about_comments = asks_about_comments(question) and bool(self._is_comment.any())
+        if w.comment_intent and about_comments:
             fused = fused + w.comment_intent * self._is_comment[cand]
         fused = np.where(mask, fused, -np.inf)
         order = np.argsort(-fused, kind="stable")[: min(k, int(mask.sum()))]
@@ -106,7 +108,8 @@ class Ranker:
                                   for i in order], dtype=np.int64)
         dense = np.maximum(passage_sim, sentence_sim)
         return Ranked(cand[order], fused[order], dense[order], best_sentence,
-                      self.vocabulary.matched_terms(question), self.vocabulary.evidence(question, translations))
+                      self.vocabulary.matched_terms(question), self.vocabulary.evidence(question, translations),
+                      about_comments)
 
     def _sentence_rows(self, passages: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Rows of the sentence vectors of these passages, passage after passage, and where each passage starts."""

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from . import store
 from .alignment import translations
-from .answer import compose_answer, should_abstain
+from .answer import compose_answer
 from .corpus.fingerprint import corpus_hash
 from .embedders import Embedder, make_embedder
 from .errors import IndexMismatch, IndexMissing, VerbatimError
@@ -85,17 +85,17 @@ class Retriever:
         for question, vector in zip(cleaned, vectors):
             ranked = loaded.ranker.rank(vector, question, scope, k or self.settings.top_k)
             language = detect_language(question)
-            if language == "en" and should_abstain(ranked, self.settings):
+            if language == "en" and ranked.keyword_evidence < self.settings.abstain_min_keyword_evidence:
                 ranked = self._second_look(loaded, vector, question, scope, k or self.settings.top_k, ranked)
             answers.append(compose_answer(question, language, ranked, loaded.stored, self.settings, scope))
         took_ms = (time.perf_counter() - started) * 1000
         return [answer.with_timing(took_ms) for answer in answers]
 
     def _second_look(self, loaded: _Loaded, vector, question: str, scope: Scope, k: int, ranked: Ranked) -> Ranked:
-        """Before abstaining on an English question: its words may translate the article's (index.alignment).
-
-        Only questions about to be abstained pay for embedding their words; their translations then count
-        as keyword evidence and join the keyword side of the ranking.
+        """An English question with too little keyword evidence: its words may translate the article's
+        (index.alignment). Only such questions pay for embedding their words; their translations then
+        count as keyword evidence and join the keyword side of the ranking (which also helps those
+        answered on meaning alone, or because they ask about the comments).
         """
         def embed(words: list[str]):
             with self._encode_lock:

@@ -90,6 +90,11 @@ def test_abstains_without_keyword_evidence_or_when_the_dense_score_is_too_low():
     assert should_abstain(_ranked(settings.abstain_min_score - 0.01, 3.0), settings)
     assert not should_abstain(_ranked(settings.abstain_min_score, settings.abstain_min_keyword_evidence), settings)
     assert not should_abstain(_ranked(alone, 0.0), settings)  # close enough in meaning alone
+    about_comments = Ranked(np.array([0]), np.array([1.0]), np.array([alone - 0.01]), np.array([0]), 0, 0.0, True)
+    assert not should_abstain(about_comments, settings)  # a question about what readers said is about this page
+    below_backstop = Ranked(np.array([0]), np.array([1.0]), np.array([settings.abstain_min_score - 0.01]),
+                            np.array([0]), 0, 0.0, True)
+    assert should_abstain(below_backstop, settings)
     empty = Ranked(np.array([], dtype=int), np.array([]), np.array([]), np.array([], dtype=int), 5, 9.0)
     assert should_abstain(empty, settings)
 
