@@ -43,21 +43,33 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides) -> "Settings":
+        """Defaults, then the chosen backend's calibration, then the config file, environment and arguments.
+
+        Dense-score settings depend on the model: e5's cosines sit in 0.7-0.9, MiniLM's spread over 0-1.
+        `[calibration.<backend>]` in defaults.toml holds the values that differ from e5's.
+        """
         env = dict(os.environ if env is None else env)
-        flat = _flatten(tomllib.loads(DEFAULTS.read_text("utf-8")))
+        defaults = tomllib.loads(DEFAULTS.read_text("utf-8"))
+        calibration = defaults.pop("calibration", {})
+        user: dict = {}
         if env.get("VERBATIM_CONFIG"):
             path = Path(env["VERBATIM_CONFIG"])
             try:
-                flat.update(_flatten(tomllib.loads(path.read_text("utf-8"))))
+                user = tomllib.loads(path.read_text("utf-8"))
             except (OSError, tomllib.TOMLDecodeError) as e:
                 raise ConfigError(f"cannot read config file {path}: {e}") from None
+            for backend, table in user.pop("calibration", {}).items():
+                calibration.setdefault(backend, {}).update(table)
         aliases = {"backend": "embedder"}
-        values: dict[str, object] = {aliases.get(k, k): v for k, v in flat.items()}
+        chosen: dict[str, object] = {aliases.get(k, k): v for k, v in _flatten(user).items()}
         for f in fields(cls):
             raw = env.get(f"VERBATIM_{f.name.upper()}")
             if raw not in (None, ""):
-                values[f.name] = raw
-        values.update({k: v for k, v in overrides.items() if v is not None})
+                chosen[f.name] = raw
+        chosen.update({k: v for k, v in overrides.items() if v is not None})
+        values: dict[str, object] = {aliases.get(k, k): v for k, v in _flatten(defaults).items()}
+        values.update(calibration.get(str(chosen.get("embedder", values["embedder"])), {}))
+        values.update(chosen)
         return cls._coerce(values)
 
     @classmethod

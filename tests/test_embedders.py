@@ -41,3 +41,35 @@ def test_unknown_model_is_a_clear_error():
         make_embedder("sentence-transformers", "/nonexistent/model/path")
     with pytest.raises(ConfigError, match="unknown embedder"):
         make_embedder("word2vec")
+
+
+def test_dense_settings_follow_the_backend_unless_set_explicitly(tmp_path):
+    from index.settings import Settings
+
+    e5 = Settings.from_env(env={})
+    st = Settings.from_env(env={"VERBATIM_EMBEDDER": "sentence-transformers"})
+    assert st.abstain_min_score < e5.abstain_min_score and st.answer_min_score_alone < e5.answer_min_score_alone
+    assert Settings.from_env(env={}, embedder="sentence-transformers").abstain_min_score == st.abstain_min_score
+    explicit = Settings.from_env(env={"VERBATIM_EMBEDDER": "sentence-transformers", "VERBATIM_ABSTAIN_MIN_SCORE": "0.3"})
+    assert explicit.abstain_min_score == 0.3
+    config = tmp_path / "verbatim.toml"
+    config.write_text('[embedder]\nbackend = "sentence-transformers"\n[calibration.sentence-transformers]\n'
+                      'answer_min_score_alone = 0.6\n')
+    from_file = Settings.from_env(env={"VERBATIM_CONFIG": str(config)})
+    assert from_file.embedder == "sentence-transformers" and from_file.answer_min_score_alone == 0.6
+    assert from_file.abstain_min_score == st.abstain_min_score
+
+
+def test_the_other_backend_answers_on_its_own_scale(tmp_path):
+    """MiniLM's cosines are not e5's: with e5's thresholds it abstained on nearly everything."""
+    from index.service import Retriever
+    from index.settings import Settings
+
+    from .conftest import CORPUS_DIR
+
+    settings = Settings.from_env(env={}, embedder="sentence-transformers", corpus_dir=str(CORPUS_DIR),
+                                 data_dir=str(tmp_path / "data"))
+    retriever = Retriever.open(settings)
+    answered = retriever.ask("Did Greg Brockman resign?")
+    assert answered.answered and "Brockman" in answered.hits[0].passage.text
+    assert not retriever.ask("What is the best pizza topping?").answered
