@@ -34,6 +34,12 @@ def test_excerpt_is_verbatim_bounded_and_cut_between_words(words, data, max_char
     assert all(word in words for word in body)  # never cut inside a word
 
 
+def test_sentence_one_shorter_than_the_limit_keeps_the_limit():
+    text = "abc defgh ijklmnopqrstuvwxyz"  # the sentence leaves room for 1 character: no "… " fits
+    ex = excerpt(make_hit(text, (4, 4 + 19)), 20)
+    assert len(ex.plain()) <= 20 and ex.sentence == text[4:23]
+
+
 def test_short_passage_is_quoted_whole():
     text = "Elles n’ont finalement pas abouti. Le Conseil est toujours en place."
     ex = excerpt(make_hit(text, (0, 34)), 600)

@@ -57,8 +57,10 @@ def _cut_right(text: str, room: int) -> str:
 def _cut_left(text: str, room: int) -> str:
     if len(text) <= room:
         return text
-    if room <= 2:
-        return ELLIPSIS + " " if text else ""
+    if room < 2:  # no room even for "… ": the sentence opens the excerpt (found by hypothesis)
+        return ""
+    if room == 2:
+        return ELLIPSIS + " "
     tail = text[-(room - 1):]
     space = min((i for i in (tail.find(" "), tail.find("\n")) if i >= 0), default=-1)
     return ELLIPSIS + (tail[space:] if space >= 0 else " ")
