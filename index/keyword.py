@@ -142,25 +142,29 @@ class Vocabulary:
             found[stem] = min(found.get(stem, z), z)
         return found, missing
 
-    def matched_terms(self, query: str) -> int:
-        """How many distinct content words of the question (stemmed, folded) occur in the corpus."""
-        return len(self.match(query)[0])
-
-    def evidence(self, query: str, translations: dict[str, str] | None = None) -> float:
-        """How strongly the question's words tie it to the corpus: the sum over its words found there of
-        how much rarer than everyday words each is (COMMON_ZIPF - Zipf, at least 0).
+    def assess(self, query: str, translations: dict[str, str] | None = None) -> tuple[int, float]:
+        """How many distinct content words of the question occur in the corpus, and how strongly its words
+        tie it to the corpus: the sum over its words found there of how much rarer than everyday words each
+        is (COMMON_ZIPF - Zipf, at least 0).
 
         "Qui est Emmett Shear ?" scores ~5.5 (two rare names); "Quel temps fera-t-il à Lyon ce week-end ?"
         ~0 although "temps", "week" and "end" all occur in the article. `translations` (question word →
         corpus form, index.alignment) counts more words as found, each as common as the more common of the two.
         """
         found, missing = self.match(query)
+        matched = len(found)
         for word in missing:
             form = (translations or {}).get(word)
             if form in self.forms:
                 z = max(self.forms[form], self.common.get(fold(word), self.KEPT_ZIPF))
                 found["~" + form] = min(found.get("~" + form, z), z)
-        return sum(max(0.0, self.COMMON_ZIPF - z) for z in found.values())
+        return matched, sum(max(0.0, self.COMMON_ZIPF - z) for z in found.values())
+
+    def matched_terms(self, query: str) -> int:
+        return self.assess(query)[0]
+
+    def evidence(self, query: str, translations: dict[str, str] | None = None) -> float:
+        return self.assess(query, translations)[1]
 
 
 @dataclass

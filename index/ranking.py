@@ -64,6 +64,7 @@ class Ranker:
         self.bm25 = BM25.fit([p.text for p in stored.passages], language) if self.ngrams is None else None
         kinds = np.array([p.location.kind for p in stored.passages])
         self._is_comment = kinds == "comment"
+        self._has_comments = bool(self._is_comment.any())
         self._scope_mask = {scope: np.isin(kinds, list(k)) for scope, k in SCOPE_KINDS.items()}
         self._sentence_count = np.array([len(spans) for spans in stored.sentences], dtype=np.int64)
         self._first_sentence = _starts(self._sentence_count)
@@ -99,7 +100,7 @@ class Ranker:
             fused = sum(weight * _standardised(values, mask) for weight, values in signals) / total
         else:
             fused = sum(weight * values for weight, values in signals)
-        about_comments = asks_about_comments(question) and bool(self._is_comment.any())
+        about_comments = self._has_comments and asks_about_comments(question)
         if w.comment_intent and about_comments:
             fused = fused + w.comment_intent * self._is_comment[cand]
         fused = np.where(mask, fused, -np.inf)
@@ -107,9 +108,8 @@ class Ranker:
         best_sentence = np.array([int(np.argmax(sentence_sims[starts[i]:starts[i] + self._sentence_count[cand[i]]]))
                                   for i in order], dtype=np.int64)
         dense = np.maximum(passage_sim, sentence_sim)
-        return Ranked(cand[order], fused[order], dense[order], best_sentence,
-                      self.vocabulary.matched_terms(question), self.vocabulary.evidence(question, translations),
-                      about_comments)
+        matched, evidence = self.vocabulary.assess(question, translations)
+        return Ranked(cand[order], fused[order], dense[order], best_sentence, matched, evidence, about_comments)
 
     def _sentence_rows(self, passages: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Rows of the sentence vectors of these passages, passage after passage, and where each passage starts."""
