@@ -27,8 +27,8 @@ def embed_forms(keywords: KeywordIndex, embed: Callable[[list[str]], np.ndarray]
         raise ValueError("embed_forms needs a freshly fitted vocabulary (it keeps the words' spellings)")
     spelled = [vocabulary.spellings[form] for form in vocabulary.forms]  # accents kept: the model reads them
     if not spelled:
-        return np.zeros((0, 0), dtype=np.float16)
-    return np.concatenate([embed(spelled[i:i + batch]) for i in range(0, len(spelled), batch)]).astype(np.float16)
+        return np.zeros((0, 0), dtype=np.float32)
+    return np.concatenate([embed(spelled[i:i + batch]) for i in range(0, len(spelled), batch)]).astype(np.float32)
 
 
 def translations(keywords: KeywordIndex, question: str, embed: Callable[[list[str]], np.ndarray],
@@ -40,7 +40,7 @@ def translations(keywords: KeywordIndex, question: str, embed: Callable[[list[st
     missing = list(dict.fromkeys(w for w in missing if len(w) > 2))[:MAX_WORDS]
     if not missing:
         return {}
-    sims = np.asarray(embed(missing), dtype=np.float32) @ keywords.form_vectors.astype(np.float32).T
+    sims = np.asarray(embed(missing), dtype=np.float32) @ keywords.form_vectors.T
     forms = list(keywords.vocabulary.forms)
     best = sims.argmax(axis=1)
     return {w: forms[i] for w, i, row in zip(missing, best, sims) if row[i] >= min_cosine}

@@ -179,7 +179,7 @@ class KeywordIndex:
 
     ngrams: CharNgramIndex
     vocabulary: Vocabulary
-    form_vectors: np.ndarray | None = None  # [forms, dim] float16: each corpus word embedded alone (index.alignment)
+    form_vectors: np.ndarray | None = None  # [forms, dim]: each corpus word embedded alone (index.alignment)
 
     @classmethod
     def fit(cls, texts: list[str], language: str = "fr") -> "KeywordIndex":
@@ -195,7 +195,7 @@ class KeywordIndex:
             arrays[name] = np.array(list(table), dtype=str)
             arrays[name + "_zipf"] = np.array(list(table.values()), dtype=np.float64)
         if self.form_vectors is not None:
-            arrays["form_vectors"] = self.form_vectors
+            arrays["form_vectors"] = self.form_vectors.astype(np.float16)  # half the size; cosines to ~1e-3
         return arrays
 
     @classmethod
@@ -207,7 +207,7 @@ class KeywordIndex:
         ngrams = CharNgramIndex(dict(zip(grams, range(len(grams)))), a["idf"], a["indptr"], a["ids"], a["weights"],
                                 int(a["size"]), tuple(a["sizes"].tolist()))
         tables = [dict(zip(a[name].tolist(), a[name + "_zipf"].tolist())) for name in ("forms", "stems", "common")]
-        vectors = a["form_vectors"] if "form_vectors" in a else None
+        vectors = a["form_vectors"].astype(np.float32) if "form_vectors" in a else None
         return cls(ngrams, Vocabulary(*tables, str(a["language"])), vectors)
 
 
