@@ -33,11 +33,13 @@ class Weights:
     keyword_index: str = "chargram"
     candidates: int = 200  # passages the vector index shortlists before fusion (all of a smaller corpus)
     comment_intent: float = 0.0  # head start, in fused standard deviations, for comments when a question asks about them
+    question_sentence_penalty: float = 0.0  # cosine taken off a sentence that is itself a question
 
     @classmethod
     def from_settings(cls, settings) -> "Weights":
         return cls(settings.weight_passage, settings.weight_sentence, settings.weight_keyword, settings.fusion,
-                   settings.keyword_index, settings.candidates, settings.comment_intent)
+                   settings.keyword_index, settings.candidates, settings.comment_intent,
+                   settings.question_sentence_penalty)
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,8 @@ class Ranker:
         self._scope_mask = {scope: np.isin(kinds, list(k)) for scope, k in SCOPE_KINDS.items()}
         self._sentence_count = np.array([len(spans) for spans in stored.sentences], dtype=np.int64)
         self._first_sentence = _starts(self._sentence_count)
+        self._asks = np.array([_is_question(p.text[a:b]) for p, spans in zip(stored.passages, stored.sentences)
+                               for a, b in spans], dtype=bool)  # per sentence row: does it ask rather than tell?
 
     def keyword_scores(self, question: str) -> np.ndarray:
         if self.ngrams is not None:
@@ -91,6 +95,10 @@ class Ranker:
         cand, passage_sim = ids[0][found], sims[0][found]
         sentence_rows, starts = self._sentence_rows(cand)
         sentence_sims = stored.sentence_vectors[sentence_rows] @ query_vector
+        if w.question_sentence_penalty:
+            # A question matches a question ("Que reproche exactement le Conseil… ?") better than the sentence
+            # that answers it; an article's rhetorical questions are not answers.
+            sentence_sims = sentence_sims - w.question_sentence_penalty * self._asks[sentence_rows]
         sentence_sim = np.maximum.reduceat(sentence_sims, starts) if len(cand) else sentence_sims
         keyword = self.keyword_scores(_with_translations(question, translations))[cand]
         mask = self._scope_mask[scope][cand]
@@ -125,6 +133,10 @@ def _with_translations(question: str, translations: dict[str, str] | None) -> st
     if not translations:
         return question
     return question + " " + " ".join(translations.values())
+
+
+def _is_question(sentence: str) -> bool:
+    return sentence.rstrip(" »”\"')\u00a0").endswith("?")
 
 
 def _starts(counts: np.ndarray) -> np.ndarray:

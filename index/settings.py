@@ -40,6 +40,7 @@ class Settings:
     weight_keyword: float
     candidates: int
     comment_intent: float
+    question_sentence_penalty: float
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides) -> "Settings":

@@ -167,3 +167,22 @@ def test_without_stored_word_vectors_nothing_is_aligned(e5_embedder):
     from index.alignment import translations
 
     assert translations(KeywordIndex.fit(TEXTS), "Which minister?", e5_embedder.embed_queries, 0.5) == {}
+
+
+def test_a_sentence_that_asks_counts_less_than_one_that_tells(retriever, e5_embedder):
+    from index.ranking import Ranker, Weights, _is_question
+
+    assert _is_question("de quoi s’agit-il concrètement\u00a0?") and _is_question("« Pourquoi ? »")
+    assert not _is_question("Elles n’ont finalement pas abouti.")
+    stored = retriever._loaded.stored
+    n = len(stored.passages)
+    asking = next(p.id for p in stored.passages if p.text.startswith("Reste une grande inconnue"))  # only questions
+    question = "Que reproche exactement le Conseil d’administration à Sam Altman ?"
+    [vector] = e5_embedder.embed_queries([question])
+
+    def lead(penalty: float) -> float:
+        ranked = Ranker(stored, Weights(question_sentence_penalty=penalty)).rank(vector, question, k=n)
+        scores = dict(zip(ranked.ids.tolist(), ranked.scores.tolist()))
+        return scores[asking] - max(s for pid, s in scores.items() if pid != asking)
+
+    assert lead(0.05) < lead(0.0)
