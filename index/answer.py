@@ -45,4 +45,5 @@ def compose_answer(question: str, language: Lang, ranked: Ranked, stored: Stored
                   build_id=stored.build_id, scope=scope,
                   extra={"dense": [round(float(d), 4) for d in ranked.dense],
                          "matched_terms": ranked.matched_terms,
-                         "keyword_evidence": round(ranked.keyword_evidence, 2)})
+                         "keyword_evidence": round(ranked.keyword_evidence, 2),
+                         "second_look": ranked.second_look})

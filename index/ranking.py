@@ -51,6 +51,7 @@ class Ranked:
     matched_terms: int = 0  # distinct content words of the question found in the corpus
     keyword_evidence: float = 0.0  # how much those words tie the question to the corpus (Vocabulary.evidence)
     about_comments: bool = False  # the question asks what readers said, and the corpus has comments
+    second_look: bool = False  # its words were embedded to look for translations (index.alignment)
 
 
 class Ranker:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -102,9 +102,9 @@ class Retriever:
                 return self.embedder.embed_queries(words)
 
         found = translations(loaded.stored.keywords, question, embed, self.settings.align_min_cosine)
-        if not found:
-            return ranked
-        return loaded.ranker.rank(vector, question, scope, k, translations=found)
+        if found:
+            ranked = loaded.ranker.rank(vector, question, scope, k, translations=found)
+        return replace(ranked, second_look=True)
 
     def refresh(self) -> bool:
         """Switches to a newer current build if there is one; on any failure keeps serving the old one."""
