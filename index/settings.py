@@ -59,7 +59,10 @@ class Settings:
                 user = tomllib.loads(path.read_text("utf-8"))
             except (OSError, tomllib.TOMLDecodeError) as e:
                 raise ConfigError(f"cannot read config file {path}: {e}") from None
-            for backend, table in user.pop("calibration", {}).items():
+            tables = user.pop("calibration", {})
+            if not isinstance(tables, dict) or not all(isinstance(t, dict) for t in tables.values()):
+                raise ConfigError(f"{path}: [calibration] holds one table per backend, e.g. [calibration.e5]")
+            for backend, table in tables.items():
                 calibration.setdefault(backend, {}).update(table)
         aliases = {"backend": "embedder"}
         chosen: dict[str, object] = {aliases.get(k, k): v for k, v in _flatten(user).items()}

@@ -58,6 +58,9 @@ def test_dense_settings_follow_the_backend_unless_set_explicitly(tmp_path):
     from_file = Settings.from_env(env={"VERBATIM_CONFIG": str(config)})
     assert from_file.embedder == "sentence-transformers" and from_file.answer_min_score_alone == 0.6
     assert from_file.abstain_min_score == st.abstain_min_score
+    config.write_text("calibration = 3\n")
+    with pytest.raises(ConfigError, match="one table per backend"):
+        Settings.from_env(env={"VERBATIM_CONFIG": str(config)})
 
 
 def test_the_other_backend_answers_on_its_own_scale(tmp_path):
