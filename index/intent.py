@@ -1,7 +1,7 @@
 """Whether a question asks about the readers' comments rather than the article ("Un lecteur…", "Which reader…").
 
-A cue, not a filter: the ranker gives comments a head start on such questions (`comment_intent` in the
-[ranking] settings), and an article passage that matches much better still wins. In French "comment"
+A cue, not a filter: the ranker moves comments ahead on such questions and behind on the others
+(`comment_intent` in the [ranking] settings); a passage that matches much better still wins. In French "comment"
 is "how", so the bare word counts only in an English question.
 """
 from __future__ import annotations

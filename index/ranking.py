@@ -32,7 +32,7 @@ class Weights:
     fusion: str = "zscore"
     keyword_index: str = "chargram"
     candidates: int = 200  # passages the vector index shortlists before fusion (all of a smaller corpus)
-    comment_intent: float = 0.0  # head start, in fused standard deviations, for comments when a question asks about them
+    comment_intent: float = 0.0  # fused units comments move ahead (question asks about readers) or behind (it does not)
     question_sentence_penalty: float = 0.0  # cosine taken off a sentence that is itself a question
 
     @classmethod
@@ -110,8 +110,9 @@ class Ranker:
         else:
             fused = sum(weight * values for weight, values in signals)
         about_comments = self._has_comments and asks_about_comments(question)
-        if w.comment_intent and about_comments:
-            fused = fused + w.comment_intent * self._is_comment[cand]
+        if w.comment_intent:
+            # Comments start ahead when the question asks what readers said, behind when it does not.
+            fused = fused + (w.comment_intent if about_comments else -w.comment_intent) * self._is_comment[cand]
         fused = np.where(mask, fused, -np.inf)
         order = np.argsort(-fused, kind="stable")[: min(k, int(mask.sum()))]
         best_sentence = np.array([int(np.argmax(sentence_sims[starts[i]:starts[i] + self._sentence_count[cand[i]]]))
