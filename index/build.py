@@ -13,8 +13,8 @@ from .chunking import ChunkerParams, chunk_document, sentence_spans
 from .corpus.fingerprint import corpus_hash
 from .corpus.loader import load_corpus
 from .embedders import Embedder, make_embedder
-from .alignment import embed_forms
-from .keyword import KeywordIndex
+from .ranking.alignment import embed_forms
+from .ranking.keyword import KeywordIndex
 from .model import Passage
 from .settings import Settings
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import store
-from .alignment import translations
+from .ranking.alignment import translations
 from .answer import compose_answer
 from .corpus.fingerprint import corpus_hash
 from .embedders import Embedder, make_embedder
@@ -93,7 +93,7 @@ class Retriever:
 
     def _second_look(self, loaded: _Loaded, vector, question: str, scope: Scope, k: int, ranked: Ranked) -> Ranked:
         """An English question with too little keyword evidence: its words may translate the article's
-        (index.alignment). Only such questions pay for embedding their words; their translations then
+        (index.ranking.alignment). Only such questions pay for embedding their words; their translations then
         count as keyword evidence and join the keyword side of the ranking (which also helps those
         answered on meaning alone, or because they ask about the comments).
         """

@@ -26,7 +26,7 @@ import numpy as np
 
 from .ann import DEFAULT_KIND, Ann, load_ann, make_ann
 from .errors import IndexCorrupt, IndexMismatch, IndexMissing, VerbatimError
-from .keyword import KeywordIndex
+from .ranking.keyword import KeywordIndex
 from .model import Location, Passage
 
 SCHEMA_VERSION = 1

@@ -207,7 +207,7 @@ def test_ivf_nlist_degrades_gracefully():
 
 def test_store_writes_and_loads_each_kind(kind, tmp_path):
     from index import store
-    from index.keyword import KeywordIndex
+    from index.ranking.keyword import KeywordIndex
     from index.model import Location, Passage
 
     n = 60
@@ -226,7 +226,7 @@ def test_store_writes_and_loads_each_kind(kind, tmp_path):
 
 def test_store_refuses_an_index_file_of_another_kind(tmp_path):
     from index import store
-    from index.keyword import KeywordIndex
+    from index.ranking.keyword import KeywordIndex
     from index.errors import IndexCorrupt
     from index.model import Location, Passage
 

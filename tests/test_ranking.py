@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 from index.answer import should_abstain
-from index.keyword import CharNgramIndex, KeywordIndex, Vocabulary, char_ngrams
-from index.ranking import Ranked, _standardised
+from index.ranking.keyword import CharNgramIndex, KeywordIndex, Vocabulary, char_ngrams
+from index.ranking.fusion import Ranked, _standardised
 from index.settings import Settings
 
 TEXTS = [
@@ -117,7 +117,7 @@ def test_shortlist_bounds_the_candidates_and_a_full_shortlist_ranks_exactly(retr
 
 
 def test_comment_intent_is_read_from_reader_words_not_from_french_how():
-    from index.intent import asks_about_comments
+    from index.ranking.intent import asks_about_comments
 
     for question in ("Un lecteur parle-t-il d'altruisme efficace ?", "Quel commentaire cite Netflix ?",
                      "De quoi les internautes ont-ils parlé ?", "What does a commenter say about tax optimisation?",
@@ -149,7 +149,7 @@ def test_comment_intent_moves_comments_ahead_or_behind_and_nothing_else(retrieve
 
 
 def test_english_words_are_aligned_to_the_french_words_they_translate(e5_embedder):
-    from index.alignment import embed_forms, translations
+    from index.ranking.alignment import embed_forms, translations
 
     keywords = KeywordIndex.fit(TEXTS)
     keywords.form_vectors = embed_forms(keywords, e5_embedder.embed_queries)
@@ -165,13 +165,13 @@ def test_english_words_are_aligned_to_the_french_words_they_translate(e5_embedde
 
 
 def test_without_stored_word_vectors_nothing_is_aligned(e5_embedder):
-    from index.alignment import translations
+    from index.ranking.alignment import translations
 
     assert translations(KeywordIndex.fit(TEXTS), "Which minister?", e5_embedder.embed_queries, 0.5) == {}
 
 
 def test_a_sentence_that_asks_counts_less_than_one_that_tells(retriever, e5_embedder):
-    from index.ranking import Ranker, Weights, _is_question
+    from index.ranking.fusion import Ranker, Weights, _is_question
 
     assert _is_question("de quoi s’agit-il concrètement\u00a0?") and _is_question("« Pourquoi ? »")
     assert not _is_question("Elles n’ont finalement pas abouti.")

@@ -36,7 +36,7 @@ def test_right_passage_first(retriever, question, expected):
     assert answer.quoted[0] == answer.hits[0]
 
 
-# English in everyday words: no name, no word of the article; found through index.alignment
+# English in everyday words: no name, no word of the article; found through index.ranking.alignment
 ENGLISH_EVERYDAY = [
     ("What did the French digital minister offer?", "Jean-Noël Barrot"),
     ("Did the talks to bring back the founder succeed?", "Elles n’ont finalement pas abouti"),

@@ -42,7 +42,7 @@ def test_round_trip_and_manifest(built_settings, retriever):
 
 
 def test_stored_keyword_index_equals_one_fitted_from_the_passages(built_settings):
-    from index.keyword import KeywordIndex
+    from index.ranking.keyword import KeywordIndex
 
     loaded = store.load_build(built_settings.data_dir)
     fitted = KeywordIndex.fit([p.text for p in loaded.passages])

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .text_norm import fold, term, terms, words
+from ..text_norm import fold, term, terms, words
 
 MIN_WORD_CHARS = 3  # shorter words ("IA", "PDG") carry too few n-grams to be evidence
 
@@ -94,7 +94,7 @@ class CharNgramIndex:
 class Vocabulary:
     """The content words of the corpus with how common each is in everyday language: keyword evidence.
 
-    `forms` maps each folded word of the corpus to its Zipf frequency (index.word_frequency), `stems`
+    `forms` maps each folded word of the corpus to its Zipf frequency (index.ranking.word_frequency), `stems`
     each stem to the highest Zipf of its forms, and `common` the everyday words of French and English
     to theirs, so that a question word met only through its stem ("open" → "OpenAI") is judged by
     its own commonness too.
@@ -149,7 +149,7 @@ class Vocabulary:
 
         "Qui est Emmett Shear ?" scores ~5.5 (two rare names); "Quel temps fera-t-il à Lyon ce week-end ?"
         ~0 although "temps", "week" and "end" all occur in the article. `translations` (question word →
-        corpus form, index.alignment) counts more words as found, each as common as the more common of the two.
+        corpus form, index.ranking.alignment) counts more words as found, each as common as the more common of the two.
         """
         found, missing = self.match(query)
         matched = len(found)
@@ -179,7 +179,7 @@ class KeywordIndex:
 
     ngrams: CharNgramIndex
     vocabulary: Vocabulary
-    form_vectors: np.ndarray | None = None  # [forms, dim]: each corpus word embedded alone (index.alignment)
+    form_vectors: np.ndarray | None = None  # [forms, dim]: each corpus word embedded alone (index.ranking.alignment)
 
     @classmethod
     def fit(cls, texts: list[str], language: str = "fr") -> "KeywordIndex":

@@ -8,7 +8,7 @@ the build stores the figures it needs with the keyword index.
 """
 from __future__ import annotations
 
-from .text_norm import fold
+from ..text_norm import fold
 
 LANGUAGES = ("fr", "en")  # the languages questions come in: a word common in either is common
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from .language import detect_language
+from ..language import detect_language
 
 _CUES = re.compile(r"\b(?:lect(?:eur|rice)s?|commentaires?|commentat(?:eur|rice)s?|internautes?|abonnés?"
                    r"|readers?|commenters?|commentators?|comments)\b", re.IGNORECASE)

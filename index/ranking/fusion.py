@@ -9,13 +9,16 @@ Pure numpy over a loaded build, so it can be measured and tested without an embe
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .intent import asks_about_comments
 from .keyword import BM25
-from .model import Scope
-from .store import StoredIndex
+from ..model import Scope
+
+if TYPE_CHECKING:  # the store loads keyword indexes from this package: no import cycle at run time
+    from ..store import StoredIndex
 
 SCOPE_KINDS = {"all": ("article", "comment"), "article": ("article",), "comments": ("comment",)}
 FUSIONS = ("zscore", "linear")
@@ -51,11 +54,11 @@ class Ranked:
     matched_terms: int = 0  # distinct content words of the question found in the corpus
     keyword_evidence: float = 0.0  # how much those words tie the question to the corpus (Vocabulary.evidence)
     about_comments: bool = False  # the question asks what readers said, and the corpus has comments
-    second_look: bool = False  # its words were embedded to look for translations (index.alignment)
+    second_look: bool = False  # its words were embedded to look for translations (index.ranking.alignment)
 
 
 class Ranker:
-    def __init__(self, stored: StoredIndex, weights: Weights = Weights(), language: str = "fr"):
+    def __init__(self, stored: "StoredIndex", weights: Weights = Weights(), language: str = "fr"):
         if weights.fusion not in FUSIONS:
             raise ValueError(f"unknown fusion {weights.fusion!r}: use one of {', '.join(FUSIONS)}")
         if weights.keyword_index not in KEYWORD_INDEXES:
