@@ -2,6 +2,8 @@
 
     data_dir/
       builds/<build_id>/  manifest.json  passages.jsonl  passages.faiss  sentences.npy  keywords.npz
+                          embedding_keys.bin (the embedding-cache entries the build uses, for pruning)
+      embeddings/vectors.sqlite3  (index.embedding_cache, shared by every build)
       current -> builds/<build_id>
       build.lock
 
@@ -36,6 +38,7 @@ PASSAGE_VECTORS = "passages.faiss"
 SENTENCE_VECTORS = "sentences.npy"
 KEYWORDS = "keywords.npz"
 DATA_FILES = (PASSAGES, PASSAGE_VECTORS, SENTENCE_VECTORS, KEYWORDS)
+EMBEDDING_KEYS = "embedding_keys.bin"  # not needed to load a build, so not in DATA_FILES: only pruning reads it
 
 
 @dataclass(frozen=True)
@@ -85,8 +88,11 @@ def build_lock(data_dir: Path) -> Iterator[None]:
 
 def write_build(data_dir: Path, build_id: str, manifest: dict, passages: list[Passage],
                 sentences: list[list[tuple[int, int]]], passage_vectors: np.ndarray,
-                sentence_vectors: np.ndarray, keywords: KeywordIndex) -> Path:
-    """Writes a complete build next to the others, then switches `current` to it atomically."""
+                sentence_vectors: np.ndarray, keywords: KeywordIndex, embedding_keys: bytes = b"") -> Path:
+    """Writes a complete build next to the others, then switches `current` to it atomically.
+
+    `embedding_keys`: the concatenated 32-byte keys of the embedding-cache entries the build uses.
+    """
     final = builds_dir(data_dir) / build_id
     partial = final.with_name(build_id + ".partial")
     partial.mkdir(parents=True)
@@ -99,6 +105,7 @@ def write_build(data_dir: Path, build_id: str, manifest: dict, passages: list[Pa
     index.save(partial / PASSAGE_VECTORS)
     np.save(partial / SENTENCE_VECTORS, sentence_vectors)
     np.savez(partial / KEYWORDS, **keywords.to_arrays())
+    (partial / EMBEDDING_KEYS).write_bytes(embedding_keys)
     manifest = dict(manifest, ann_params=index.params(), build_id=build_id, schema_version=SCHEMA_VERSION,
                     files={name: _sha256(partial / name) for name in DATA_FILES})
     (partial / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", "utf-8")
@@ -134,6 +141,16 @@ def prune(data_dir: Path, keep: int) -> list[str]:
         shutil.rmtree(root / build, ignore_errors=True)
         removed.append(build)
     return removed
+
+
+def used_embedding_keys(data_dir: Path) -> set[bytes]:
+    """The embedding-cache keys some complete build still uses: what pruning the cache must keep."""
+    from .embedding_cache import build_keys
+
+    keys: set[bytes] = set()
+    for build in complete_builds(data_dir):
+        keys |= build_keys(builds_dir(data_dir) / build, EMBEDDING_KEYS)
+    return keys
 
 
 def clean_partials(data_dir: Path) -> None:
