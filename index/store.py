@@ -72,7 +72,11 @@ def current_build_id(data_dir: Path) -> str | None:
 
 
 def new_build_id() -> str:
-    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + "-" + uuid.uuid4().hex[:6]
+    """Sorts by creation time, to the millisecond: a rebuild from the embedding cache can take under a
+    second, and pruning and rollback take the order of ids for the order of builds."""
+    now = time.time()
+    return (time.strftime("%Y%m%dT%H%M%S", time.gmtime(now)) + f".{int(now * 1000) % 1000:03d}Z-"
+            + uuid.uuid4().hex[:6])
 
 
 @contextmanager
