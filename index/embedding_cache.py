@@ -33,6 +33,8 @@ KINDS = ("passage", "query")  # Embedder.embed_passages, Embedder.embed_queries
 DIRNAME = "embeddings"
 FILENAME = "vectors.sqlite3"
 KEY_BYTES = 32
+SCHEMA = 1  # PRAGMA user_version of the layout below
+PAGE_SIZE = 8192  # five 1.6 KiB rows a page: 1.69 KB a 384-dim vector on disk (bench/embedding_cache_store.py)
 _LOOKUP_CHUNK = 500  # keys per SELECT (below SQLite's 999 host-parameter limit of old builds)
 
 
@@ -95,10 +97,16 @@ class EmbeddingCache:
         os.chmod(self.path, 0o600)
         db = sqlite3.connect(self.path, isolation_level=None)
         try:
+            db.execute(f"PRAGMA page_size={PAGE_SIZE}")  # only takes effect on a new file
             db.execute("PRAGMA journal_mode=WAL")  # readers never block; an interrupted write is rolled back
             db.execute("PRAGMA synchronous=NORMAL")  # durable at checkpoints; never inconsistent
-            db.execute("CREATE TABLE IF NOT EXISTS vectors (key BLOB PRIMARY KEY, vector BLOB NOT NULL,"
-                       " checksum BLOB NOT NULL) WITHOUT ROWID")
+            if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA:
+                db.execute("DROP TABLE IF EXISTS vectors")  # another layout: its entries are not trusted
+                db.execute(f"PRAGMA user_version={SCHEMA}")
+            # A rowid table keeps each ~1.6 KiB row whole in one 8 KiB page (a WITHOUT ROWID table, an index
+            # b-tree, spills such rows to overflow pages: 2.8x the size and a third of the speed, measured).
+            db.execute("CREATE TABLE IF NOT EXISTS vectors (id INTEGER PRIMARY KEY, key BLOB NOT NULL UNIQUE,"
+                       " vector BLOB NOT NULL, checksum BLOB NOT NULL)")
             db.execute("SELECT 1 FROM vectors LIMIT 1").fetchall()
         except sqlite3.DatabaseError:
             db.close()
