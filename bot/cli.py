@@ -135,7 +135,8 @@ def _index_build(args: argparse.Namespace) -> int:
 
     summary = build_index(_settings(args), progress=progress_bar("embedding"))
     print(f"built {summary.build_id}: {summary.documents} documents, {summary.passages} passages, "
-          f"{summary.sentences} sentences, dim {summary.dim}, {summary.seconds:.1f} s")
+          f"{summary.sentences} sentences, dim {summary.dim}, {summary.seconds:.1f} s "
+          f"({summary.embedded} texts embedded, {summary.reused} from the embedding cache)")
     return 0
 
 

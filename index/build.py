@@ -12,7 +12,7 @@ from .chunking import ChunkerParams, chunk_document, sentence_spans
 from .corpus.fingerprint import corpus_hash
 from .corpus.loader import load_corpus
 from .embedders import Embedder, make_embedder
-from .embedding_cache import CachedEncoder, EmbeddingCache
+from .embedding_cache import CachedEncoder, CachedTokenCounter, EmbeddingCache
 from .ranking.alignment import embed_forms
 from .ranking.keyword import KeywordIndex
 from .model import Passage
@@ -72,18 +72,22 @@ def build_index(settings: Settings, embedder: Embedder | None = None, progress: 
         fingerprint = corpus_hash(settings.corpus_dir)
         docs = load_corpus(settings.corpus_dir)
         lap("corpus")
-        params = ChunkerParams(max_tokens=min(settings.max_passage_tokens, embedder.max_tokens - 16))
-        passages: list[Passage] = []
-        for doc in docs:
-            passages += chunk_document(doc, params, embedder.count_tokens, first_id=len(passages))
-        spans = [sentence_spans(p.text) or [(0, len(p.text))] for p in passages]
-        sentence_texts = [p.text[s:e] for p, ss in zip(passages, spans) for s, e in ss]
-        lap("chunking")
-        keywords = KeywordIndex.fit([p.text for p in passages])
-        words = corpus_words(keywords)
-        lap("keywords")
         cache = EmbeddingCache.for_data_dir(settings.data_dir, embedder.dim) if use_cache else None
+        lap("cache")
         try:
+            params = ChunkerParams(max_tokens=min(settings.max_passage_tokens, embedder.max_tokens - 16))
+            count_tokens = CachedTokenCounter(embedder, cache)
+            count_tokens.prefetch(block.text for doc in docs for block in doc.blocks)
+            passages: list[Passage] = []
+            for doc in docs:
+                passages += chunk_document(doc, params, count_tokens, first_id=len(passages))
+            count_tokens.flush()
+            spans = [sentence_spans(p.text) or [(0, len(p.text))] for p in passages]
+            sentence_texts = [p.text[s:e] for p, ss in zip(passages, spans) for s, e in ss]
+            lap("chunking")
+            keywords = KeywordIndex.fit([p.text for p in passages])
+            words = corpus_words(keywords)
+            lap("keywords")
             encoder = CachedEncoder(embedder, cache, BATCH)
             passage_texts = [embedded_text(p) for p in passages]
             encoder.want("passage", passage_texts)
@@ -113,7 +117,7 @@ def build_index(settings: Settings, embedder: Embedder | None = None, progress: 
                 "embedding_cache": {"embedded": encoder.embedded, "reused": encoder.reused},
             }
             store.write_build(settings.data_dir, build_id, manifest, passages, spans, passage_vectors, sentence_vectors,
-                              keywords, b"".join(encoder.keys))
+                              keywords, b"".join(encoder.keys + list(dict.fromkeys(count_tokens.used))))
             lap("write")
             removed = store.prune(settings.data_dir, settings.keep_builds)
             if cache is not None:

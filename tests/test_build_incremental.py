@@ -47,19 +47,29 @@ def private(tmp_path, built_settings, copied_corpus):
     return built_settings.with_(data_dir=tmp_path / "data", corpus_dir=copied_corpus)
 
 
-def keys_of(settings, build_id=None) -> set[bytes]:
+def recorded_keys(settings, build_id=None) -> set[bytes]:
+    """Every cache key a build recorded it uses: its vectors' and its blocks' token counts'."""
     return build_keys(store.builds_dir(settings.data_dir) / (build_id or store.current_build_id(settings.data_dir)),
                       store.EMBEDDING_KEYS)
 
 
-def cache_keys(settings) -> set[bytes]:
+def table_keys(settings, table: str) -> set[bytes]:
     import sqlite3
 
     db = sqlite3.connect(settings.data_dir / "embeddings" / "vectors.sqlite3")
     try:
-        return {bytes(k) for (k,) in db.execute("SELECT key FROM vectors")}
+        return {bytes(k) for (k,) in db.execute(f"SELECT key FROM {table}")}
     finally:
         db.close()
+
+
+def keys_of(settings, build_id=None) -> set[bytes]:
+    """The keys of the vectors a build uses."""
+    return recorded_keys(settings, build_id) & table_keys(settings, "vectors")
+
+
+def cache_keys(settings) -> set[bytes]:
+    return table_keys(settings, "vectors") | table_keys(settings, "tokens")
 
 
 def test_unchanged_corpus_embeds_nothing_and_answers_as_the_fresh_build(private, e5_embedder, retriever):
@@ -67,6 +77,7 @@ def test_unchanged_corpus_embeds_nothing_and_answers_as_the_fresh_build(private,
     counting = CountingEmbedder(e5_embedder)
     summary = build_index(private, counting)
     assert counting.texts == [] and summary.embedded == 0
+    assert counting.counted == []  # token counts come from the cache too
     assert summary.reused == len(keys_of(private)) > summary.passages + summary.sentences
     assert summary.build_id != fresh.build_id and store.current_build_id(private.data_dir) == summary.build_id
     cached = store.load_build(private.data_dir)
@@ -93,23 +104,25 @@ def test_adding_one_article_embeds_only_its_texts(private, e5_embedder):
     assert any(t.startswith("Mobilité : la ville de Nantes") for t in counting.passages)  # its title passage
     assert "nantaise" in counting.queries  # its new words, embedded as question words are
     assert "Microsoft" not in counting.queries  # a word the corpus already had
+    assert counting.counted and all("Emmett" not in t for t in counting.counted)  # only its blocks' tokens counted
     answer = Retriever.open(private, build_if_missing=False).ask("Qui prête des vélos cargos aux artisans ?")
     assert answer.hits[0].passage.location.doc_id == "essai-velo-cargo"
 
 
 def test_pruning_keeps_what_kept_builds_use(private, e5_embedder):
     assert private.keep_builds == 2
-    original = keys_of(private)
+    original = recorded_keys(private)
+    assert cache_keys(private) == original and keys_of(private)  # every recorded key is in the cache
     article = private.corpus_dir / "essai-velo-cargo.md"
     article.write_text(NEW_ARTICLE, "utf-8")
     build_index(private, e5_embedder)  # kept: the original build and this one
-    with_article = keys_of(private)
-    assert cache_keys(private) == original | with_article
+    with_article = recorded_keys(private)
+    assert cache_keys(private) == original | with_article and with_article > original
     article.unlink()
     build_index(private, e5_embedder)  # the original build is pruned; kept: with_article and this one
-    assert cache_keys(private) == with_article | keys_of(private)
+    assert cache_keys(private) == with_article | recorded_keys(private)
     build_index(private, e5_embedder)  # now no kept build has the article
-    assert cache_keys(private) == keys_of(private) == original
+    assert cache_keys(private) == recorded_keys(private) == original
     assert len(store.complete_builds(private.data_dir)) == 2
 
 
@@ -150,6 +163,6 @@ def test_a_lost_cache_costs_a_full_embedding_never_a_wrong_build(private, e5_emb
     (private.data_dir / "embeddings" / "vectors.sqlite3").write_bytes(b"\0" * 4096)
     counting = CountingEmbedder(e5_embedder)
     summary = build_index(private, counting)
-    assert summary.embedded == len(counting.texts) == len(keys_of(private))
+    assert summary.embedded == len(counting.texts) == len(keys_of(private)) > 0
     assert Retriever.open(private, build_if_missing=False).ask(QUESTIONS[0]).hits[0].passage.text == \
         retriever.ask(QUESTIONS[0]).hits[0].passage.text

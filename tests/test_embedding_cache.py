@@ -23,6 +23,7 @@ class CountingEmbedder(Embedder):
         self.model_id = model_id or inner.model_id
         self.passages: list[str] = []
         self.queries: list[str] = []
+        self.counted: list[str] = []  # texts whose tokens were counted
 
     @property
     def texts(self) -> list[str]:
@@ -37,6 +38,7 @@ class CountingEmbedder(Embedder):
         return self.inner.embed_queries(texts)
 
     def count_tokens(self, text):
+        self.counted.append(text)
         return self.inner.count_tokens(text)
 
 
