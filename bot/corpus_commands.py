@@ -93,6 +93,8 @@ def corpus_import(args: argparse.Namespace) -> int:
             message = str(e) if source in str(e) else f"{source}: {e}"
             print(f"verbatim: error: {message}", file=sys.stderr)
             continue
+        if not outcomes:
+            print(f"{source}: nothing to import (the feed has no entries)")
         f, c = _report(outcomes)
         failed, changed = failed + f, changed + c
     if changed:

@@ -48,6 +48,9 @@ def parse_feed(data: bytes, origin: str, content_type: str = "") -> Feed:
     parsed = feedparser.parse(data, response_headers=headers, sanitize_html=True, resolve_relative_uris=True)
     if not parsed.get("version"):
         raise CorpusError(f"{origin} is not an RSS or Atom feed")
+    if parsed.get("bozo") and not parsed.entries:
+        reason = str(parsed.get("bozo_exception", "")).split("\n")[0][:120]
+        raise CorpusError(f"{origin} is not an RSS or Atom feed that can be read ({reason})")
     entries = []
     for e in parsed.entries:
         link = e.get("link", "")
@@ -56,7 +59,7 @@ def parse_feed(data: bytes, origin: str, content_type: str = "") -> Feed:
             continue
         entries.append(FeedEntry(guid=guid, link=link, title=html_lib.unescape(e.get("title", "")).strip(),
                                  author=e.get("author", ""), published=_iso(e.get("published_parsed")),
-                                 updated=_iso(e.get("updated_parsed")), content_html=_full_content(e)))
+                                 updated=_iso(dict.get(e, "updated_parsed")), content_html=_full_content(e)))
     language = (parsed.feed.get("language") or "")[:2].lower()
     return Feed(title=parsed.feed.get("title", ""), language=language, entries=tuple(entries))
 
