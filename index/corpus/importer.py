@@ -58,8 +58,8 @@ class Importer:
                 loaded = Loaded(source, path.read_bytes())
             except IsADirectoryError:
                 raise CorpusError(f"cannot read {source}: it is a directory") from None
-            except OSError as e:
-                raise CorpusError(f"cannot read {source}: {e.strerror or e}") from None
+            except (OSError, ValueError) as e:  # ValueError: a NUL in the path
+                raise CorpusError(f"cannot read {source!r}: {getattr(e, 'strerror', None) or e}") from None
         if not loaded.data.strip():
             raise CorpusError(f"{source} is empty")
         if b"\0" in loaded.data[:8192] and not loaded.data.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -104,9 +104,7 @@ class Importer:
             page = loaded.data.decode("utf-8")
         except UnicodeDecodeError:
             raise CorpusError(f"cannot read {loaded.origin}: it is neither UTF-8 text nor an HTML page") from None
-        name = Path(loaded.url or loaded.origin).name or "page.txt"
-        if name.startswith("."):
-            raise CorpusError(f"{loaded.origin}: cannot keep a page named {name!r}")
+        name = re.sub(r"[^A-Za-z0-9._-]", "_", Path(loaded.url or loaded.origin).name).lstrip(".") or "page.txt"
         provenance = f"{PAGES}/{name}"
         doc_id = doc_id or self.collection.find(provenance=provenance)
         doc = import_page(page, doc_id=doc_id, source=self.text_source or "Next INpact", provenance=provenance)
