@@ -48,9 +48,6 @@ def parse_feed(data: bytes, origin: str, content_type: str = "") -> Feed:
     parsed = feedparser.parse(data, response_headers=headers, sanitize_html=True, resolve_relative_uris=True)
     if not parsed.get("version"):
         raise CorpusError(f"{origin} is not an RSS or Atom feed")
-    if parsed.get("bozo") and not parsed.entries:
-        reason = str(parsed.get("bozo_exception", "")).split("\n")[0][:120]
-        raise CorpusError(f"{origin} is not an RSS or Atom feed that can be read ({reason})")
     entries = []
     for e in parsed.entries:
         link = e.get("link", "")
@@ -60,6 +57,9 @@ def parse_feed(data: bytes, origin: str, content_type: str = "") -> Feed:
         entries.append(FeedEntry(guid=guid, link=link, title=html_lib.unescape(e.get("title", "")).strip(),
                                  author=e.get("author", ""), published=_iso(e.get("published_parsed")),
                                  updated=_iso(dict.get(e, "updated_parsed")), content_html=_full_content(e)))
+    if parsed.get("bozo") and not entries:  # broken XML and nothing usable in it
+        reason = str(parsed.get("bozo_exception", "")).split("\n")[0][:120]
+        raise CorpusError(f"{origin} is not an RSS or Atom feed that can be read ({reason})")
     language = (parsed.feed.get("language") or "")[:2].lower()
     return Feed(title=parsed.feed.get("title", ""), language=language, entries=tuple(entries))
 
