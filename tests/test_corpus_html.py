@@ -184,3 +184,20 @@ def test_comment_headings_round_trip_authors_with_quotes():
     text = markdown_format.dumps(doc)
     assert '### Comment 2 (reply to comment 1) by "Ann"' in text
     assert markdown_format.loads(text) == doc
+
+
+def test_a_comments_wrapper_with_its_own_notice_is_not_a_comment():
+    """schema.org `UserComments` used as the list's wrapper: its notice is not comment 1 of a reply chain."""
+    html = page_text("forum_fr_microdata.html").replace(
+        "<h2>3 réactions</h2>", "<h2>3 réactions</h2><p>Les commentaires sont modérés.</p>")
+    doc = import_html(html)
+    assert [(c.number, c.reply_to, c.author) for c in doc.comments] == [(1, None, "Lucie69"), (2, 1, "Bernard R."),
+                                                                       (3, None, "Nadia")]
+
+
+def test_wordpress_pingbacks_are_not_comments():
+    html = page_text("wordpress_en_comments.html").replace(
+        '<li id="comment-920"', '<li id="comment-915" class="pingback"><div class="comment-body">Pingback: '
+        '<a href="https://example.org/">Weekly roundup</a></div></li>\n<li id="comment-920"')
+    assert [c.author for c in import_html(html).comments] == ["Dave from Quayside", "Janet W.", "Dave from Quayside",
+                                                              "M. Okafor"]

@@ -80,7 +80,7 @@ def _wordpress(tree) -> list[_Comment]:
 
 
 def _walk_wordpress(container, parent: int | None, found: list[_Comment]) -> None:
-    for li in container.xpath("./li"):
+    for li in container.xpath(f"./li[not({_has_class('pingback', 'trackback')})]"):
         nested = li.xpath(_WP_CHILDREN)
         found.append(_Comment(_author(li, nested), _paragraphs(li, nested), parent))
         me = len(found) - 1
@@ -92,6 +92,7 @@ def _walk_wordpress(container, parent: int | None, found: list[_Comment]) -> Non
 
 def _microdata(tree) -> list[_Comment]:
     nodes = tree.xpath("//*[contains(@itemtype, 'schema.org/Comment') or contains(@itemtype, 'schema.org/UserComments')]")
+    nodes = [n for n in nodes if not _is_container(n, nodes)]
     index = {node: i for i, node in enumerate(nodes)}
     found = []
     for node in nodes:
@@ -109,6 +110,17 @@ def _microdata(tree) -> list[_Comment]:
         paragraphs = _paragraphs_of(texts[0], others) if texts else _paragraphs(node, others)
         found.append(_Comment(author, paragraphs, parent))
     return found
+
+
+def _is_container(node, nodes) -> bool:
+    """A `UserComments` (or `Comment`) element wrapping the list, not a comment: it holds other comment
+    elements and has neither an author nor a text of its own."""
+    inner = [n for n in nodes if n is not node and node in n.iterancestors()]
+    if not inner:
+        return False
+    own = [el for el in node.xpath(".//*[@itemprop='author' or @itemprop='creator' or @itemprop='text' "
+                                   "or @itemprop='commentText']") if not _inside(el, node, inner)]
+    return not own
 
 
 # JSON-LD --------------------------------------------------------------------------------------------
