@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -10,15 +11,24 @@ DATA = Path(__file__).parent / "data"
 TYPES = {".html": "text/html", ".xml": "application/rss+xml", ".txt": "text/plain; charset=utf-8"}
 
 
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):  # a client that gave up (a timeout test) is expected
+        pass
+
+
 class FixtureServer:
     def __init__(self):
         self.routes: dict[str, tuple[int, dict, bytes]] = {}
         self.requests: list[tuple[str, str]] = []  # (path, User-Agent)
+        self.delays: dict[str, float] = {}  # path -> seconds to wait before answering
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):  # noqa: N802 (http.server's name)
                 server.requests.append((self.path, self.headers.get("User-Agent", "")))
+                time.sleep(server.delays.get(self.path, 0))
                 status, headers, body = server.answer(self.path)
                 self.send_response(status)
                 for key, value in headers.items():
@@ -30,7 +40,7 @@ class FixtureServer:
             def log_message(self, *args):
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = _QuietServer(("127.0.0.1", 0), Handler)
         self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self.thread.start()

@@ -231,6 +231,26 @@ def test_plain_slugs_are_accepted(capsys, dirs, good_id):
     assert (dirs[0] / f"{good_id}.md").is_file()
 
 
+def test_a_page_that_does_not_answer_in_time(capsys, dirs, server):
+    server.delays["/slow.html"] = 1.5
+    rc, _, err = verbatim(capsys, dirs, "import", server.url("/slow.html"), "--timeout", "0.3")
+    assert rc == 1 and "no answer within 0.3 s" in err and len(err.strip().splitlines()) == 1
+    assert not dirs[0].exists()
+
+
+def test_sync_goes_on_when_one_feed_fails(capsys, dirs, server):
+    corpus, _ = dirs
+    good, bad = server.url("/feeds/rss_content_fr.xml"), server.url("/feeds/atom_en.xml")
+    for url in (bad, good):
+        assert verbatim(capsys, dirs, "import", "--follow", url)[0] == 0
+    server.routes["/feeds/atom_en.xml"] = (503, {"Content-Type": "text/html"}, b"<h1>Service Unavailable</h1>")
+    rc, out, err = verbatim(capsys, dirs, "sync", "--no-build")
+    assert rc == 1 and "HTTP error 503" in err
+    assert "unchanged journal-du-bocage-fr-2024-10-08-vire-piscine-reouverture" in out
+    feeds = {f["url"]: f for f in json.loads((corpus / "feeds.json").read_text())["feeds"]}
+    assert "503" in feeds[bad]["last_error"] and feeds[good]["last_error"] == ""
+
+
 def test_another_article_under_the_same_id_needs_force(capsys, dirs):
     corpus, _ = dirs
     verbatim(capsys, dirs, "import", str(DATA / "pages" / "blog_en_article_comments.html"), "--id", "story")
