@@ -201,3 +201,11 @@ def test_wordpress_pingbacks_are_not_comments():
         '<a href="https://example.org/">Weekly roundup</a></div></li>\n<li id="comment-920"')
     assert [c.author for c in import_html(html).comments] == ["Dave from Quayside", "Janet W.", "Dave from Quayside",
                                                               "M. Okafor"]
+
+
+def test_a_lead_outside_the_body_container_is_kept_first():
+    doc = import_html(page_text("quotidien_fr_paywall.html"))
+    paragraphs = [b for b in doc.blocks if b.role == "paragraph"]
+    assert paragraphs[0].text.startswith("Le conseil métropolitain a voté jeudi soir le gel du tarif")
+    assert [b.number for b in paragraphs if b.section is None] == [1, 2, 3]
+    assert doc.text.count("Le conseil métropolitain a voté jeudi soir") == 1

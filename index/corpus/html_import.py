@@ -6,6 +6,7 @@ time of day) and `html_comments` the reader comments, one block each.
 """
 from __future__ import annotations
 
+import dataclasses
 from urllib.parse import urlsplit
 
 import lxml.etree
@@ -62,6 +63,7 @@ def import_html(html: str, url: str = "", doc_id: str | None = None, source: str
 
     title = one_line(pick(root.get("title", "") if root is not None else "", "title"))
     body = _body_blocks(main, title) if main is not None else []
+    body = _with_lead(tree, body)
     if sum(len(b.text.split()) for b in body) < (1 if fragment else MIN_ARTICLE_WORDS):
         raise CorpusError("no article text found in the page (is it an article page?)")
     if not title:
@@ -83,6 +85,30 @@ def import_html(html: str, url: str = "", doc_id: str | None = None, source: str
     return Document(id=doc_id, title=title, blocks=tuple(blocks), date=date, source=source, language=language,
                     url=canonical, provenance=provenance, author=one_line(pick(meta.get("author", ""), "author")),
                     updated=updated, guid=guid)
+
+
+# The lead paragraph (French "chapô", English "standfirst") often sits outside the container trafilatura
+# takes as the article body; it is the article's own first paragraph, so it is put back when it is missing.
+_LEAD_XPATH = "//*[self::p or self::div or self::h2 or self::span][{}]".format(" or ".join(
+    f"contains(concat(' ', normalize-space(@class), ' '), ' {c} ')"
+    for c in ("chapo", "chapeau", "chapo-article", "standfirst", "article__desc", "article-desc", "article__lead",
+              "article-lead", "article__chapo", "lede", "lead", "dek")))
+
+
+def _with_lead(tree, body: list[Block]) -> list[Block]:
+    if not body:
+        return body
+    text = " ".join(b.text for b in body)
+    for el in tree.xpath(_LEAD_XPATH):
+        if any(a.tag in ("aside", "nav", "footer") for a in el.iterancestors()):
+            continue
+        lead = clean_text(el.text_content())
+        if len(lead.split()) >= 8 and lead not in text and one_line(lead) not in one_line(text):
+            lead_block = Block("paragraph", lead, section=None, number=1)
+            shifted = [dataclasses.replace(b, number=b.number + 1) if b.section is None else b for b in body]
+            return [lead_block] + shifted
+        return body
+    return body
 
 
 def _body_blocks(main, title: str) -> list[Block]:
