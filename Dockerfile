@@ -23,6 +23,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     VERBATIM_CORPUS_DIR=/app/corpus
 
 WORKDIR /app
+# The bot's own unprivileged user, and its data directory (the volume below); 0700: it holds user ids.
+RUN useradd --create-home --uid 10001 verbatim && mkdir /data && chown verbatim:verbatim /data && chmod 700 /data
 
 # Dependencies only, from pyproject.toml: this layer stays cached until the dependencies change.
 # Only the default dependencies (CPU only, no torch). pip uses the system CA bundle when there is
@@ -49,7 +51,6 @@ RUN python -m compileall -q index bot \
     && printf '#!/bin/sh\nexec /opt/venv/bin/python -m bot.cli "$@"\n' > /opt/venv/bin/verbatim \
     && chmod 755 /opt/venv/bin/verbatim
 
-RUN useradd --create-home --uid 10001 verbatim && mkdir /data && chown verbatim:verbatim /data && chmod 700 /data
 USER verbatim
 VOLUME ["/data"]
 

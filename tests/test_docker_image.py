@@ -72,6 +72,9 @@ def image(base_image) -> dict:
     buildah("bud", "--isolation", "chroot", "--layers", "--format", "docker", "--pull-never", *mounts,
             "--build-arg", f"BASE={base_image}", "-t", IMAGE, "-f", str(PROJECT_ROOT / "Dockerfile"),
             str(PROJECT_ROOT), timeout=BUILD_TIMEOUT, stdin=subprocess.DEVNULL)
+    # Images of earlier builds no tag leads to: CI reuses this machine, so they would pile up. The
+    # cached layers of this build are ancestors of IMAGE and stay.
+    buildah("rmi", "--prune", check=False)
     inspected = json.loads(buildah("inspect", "--type", "image", IMAGE).stdout)
     return inspected["Docker"]["config"]
 
