@@ -135,7 +135,15 @@ class PostgresServer:
         return self
 
     def stop(self) -> None:
-        """Fast shutdown (SIGINT), then harder signals if it lingers; removes the temp dir."""
+        """Stops the server and removes the temp dir with its data."""
+        self.pause()
+        if self.root is not None:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+    def pause(self) -> None:
+        """Stops the postmaster but keeps the data: the database is down until resume(), for tests
+        of what a serving process does when its database goes away. Fast shutdown (SIGINT), then
+        harder signals if it lingers."""
         process, self.process = self.process, None
         if process is not None and process.poll() is None:
             for sig, wait_s in ((signal.SIGINT, 15), (signal.SIGQUIT, 5), (signal.SIGKILL, 5)):
@@ -145,8 +153,11 @@ class PostgresServer:
                     break
                 except subprocess.TimeoutExpired:
                     continue
-        if self.root is not None:
-            shutil.rmtree(self.root, ignore_errors=True)
+
+    def resume(self) -> None:
+        """Starts a paused server again, on the same port (same URL)."""
+        if self.process is None:
+            self._start_postmaster(port=self.port)
 
     def __enter__(self) -> "PostgresServer":
         return self.start()
@@ -241,15 +252,15 @@ class PostgresServer:
         finally:
             pwfile.unlink(missing_ok=True)
 
-    def _start_postmaster(self, attempts: int = 3) -> None:
-        self.socket_dir.mkdir()
+    def _start_postmaster(self, attempts: int = 3, port: int | None = None) -> None:
+        self.socket_dir.mkdir(exist_ok=True)
         if self._user is not None:
             os.chown(self.socket_dir, self._user.pw_uid, self._user.pw_gid)
         os.chmod(self.socket_dir, 0o700)
         log_path = self.root / "postgres.log"
         last_error = ""
-        for _ in range(attempts):  # the free port may be taken between probe and bind: try another
-            self.port = free_port()
+        for _ in range(1 if port else attempts):  # a free port may be taken between probe and bind: try another
+            self.port = port or free_port()
             options = {"listen_addresses": "127.0.0.1", "port": str(self.port),
                        "unix_socket_directories": str(self.socket_dir), **self.settings}
             argv = [str(self._bin / "postgres"), "-D", str(self.data_dir)]

@@ -106,6 +106,20 @@ def test_a_second_server_does_not_collide_and_is_gone_after(pg_server):
         assert conn.execute("SELECT 1").fetchone() == (1,)
 
 
+def test_a_paused_server_refuses_connections_then_serves_the_same_data(pg_server, pg_database_url):
+    with psycopg.connect(pg_database_url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE kept (x int)")
+        conn.execute("INSERT INTO kept VALUES (42)")
+    pg_server.pause()
+    try:
+        with pytest.raises(psycopg.OperationalError):
+            psycopg.connect(pg_database_url, connect_timeout=2).close()
+    finally:
+        pg_server.resume()
+    with psycopg.connect(pg_database_url) as conn:
+        assert conn.execute("SELECT x FROM kept").fetchall() == [(42,)]
+
+
 def test_server_stops_when_the_process_that_started_it_dies():
     script = ("import os; from tests.pg_server import PostgresServer\n"
               "s = PostgresServer().start()\n"
