@@ -134,10 +134,13 @@ class Ranker:
         else:
             fused = sum(weight * values for weight, values in signals)
         about_comments = self._has_comments and asks_about_comments(question)
-        if w.comment_intent:
+        if w.comment_intent and self._has_comments:
             # Comments start ahead when the question asks what readers said, behind when it is about the article
             # (it does not, and uses no word that only the comments use).
-            shift = w.comment_intent if about_comments else 0.0 if self._comment_words.used_by(question) else -w.comment_intent
+            if about_comments:
+                shift = w.comment_intent
+            else:
+                shift = 0.0 if self._comment_words.used_by(question) else -w.comment_intent
             fused = fused + shift * self._is_comment[cand]
         fused = np.where(mask, fused, -np.inf)
         order = np.argsort(-fused, kind="stable")[: min(k, int(mask.sum()))]
