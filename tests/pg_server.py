@@ -77,7 +77,8 @@ class PostgresServer:
     """One PostgreSQL cluster in a temp dir, listening on 127.0.0.1:<free port> and a private socket.
 
     Use as a context manager, or call start() and stop(). `url` connects as the owner of the
-    `verbatim` database, in which the `vector` extension is created.
+    `verbatim` database, in which the `vector` extension is created. Start it from a thread that
+    outlives it (the parent-death signal follows the starting thread, not the process).
     """
 
     def __init__(self, install_dir: Path | None = None, *, settings: dict[str, str] | None = None,
