@@ -41,6 +41,13 @@ class Settings:
     candidates: int
     comment_intent: float
     question_sentence_penalty: float
+    document_weight: float
+    document_title: float
+    document_title_keyword: float
+    document_support: float
+    document_keyword: float
+    document_diversity: float
+    document_within: float
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides) -> "Settings":
