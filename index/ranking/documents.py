@@ -86,34 +86,36 @@ class Documents:
         return len(self.doc_ids) > 1 and (self.weights.weight != 0 or self.weights.diversity != 0)
 
     def signals(self, cand: np.ndarray, fused: np.ndarray, passage_sim: np.ndarray, keyword_all: np.ndarray,
-                mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+                mask: np.ndarray, wanted: Sequence[str] = SIGNALS) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
         """The candidate documents (document numbers), each candidate passage's row among them, and the
-        raw value of every document signal per candidate document."""
+        raw value of each wanted document signal per candidate document."""
         live = mask & np.isfinite(fused)
         docs, row = np.unique(self.doc_of[cand], return_inverse=True)
         m = len(docs)
         floor = float(fused[live].min()) if live.any() else 0.0
         scored = np.where(live, fused, floor)
+        values: dict[str, np.ndarray] = {}
         best = np.full(m, -np.inf)
         np.maximum.at(best, row, scored)
-        # second best: the best of what remains once each document's best is set aside
-        is_best = np.zeros(len(cand), dtype=bool)
-        order = np.lexsort((-scored, row))  # by document, best first within it
-        first = np.r_[True, row[order][1:] != row[order][:-1]]
-        is_best[order[first]] = True
-        support = np.full(m, -np.inf)
-        np.maximum.at(support, row, np.where(is_best, -np.inf, scored))
-        support = np.where(np.isfinite(support), support, floor)
-        best = np.where(np.isfinite(best), best, floor)
-        title_pid = self.title_passage[docs]
-        sim_floor = float(passage_sim.min()) if len(passage_sim) else 0.0
-        sim_of = dict(zip(cand.tolist(), passage_sim.tolist()))
-        title = np.array([sim_of.get(int(t), sim_floor) if t >= 0 else sim_floor for t in title_pid])
-        title_keyword = np.where(title_pid >= 0, keyword_all[np.maximum(title_pid, 0)], 0.0)
-        summed = np.bincount(self.doc_of, weights=keyword_all, minlength=len(self.doc_ids))[docs]
-        keyword = summed / np.sqrt(self.count[docs])
-        values = {"best": best, "title": title, "title_keyword": title_keyword, "support": support,
-                  "keyword": keyword}
+        if "support" in wanted:  # second best: the best of what remains once each document's best is set aside
+            order = np.lexsort((-scored, row))  # by document, best first within it
+            first = np.r_[True, row[order][1:] != row[order][:-1]]
+            rest = order[~first]
+            support = np.full(m, -np.inf)
+            np.maximum.at(support, row[rest], scored[rest])
+            values["support"] = np.where(np.isfinite(support), support, floor)
+        values["best"] = np.where(np.isfinite(best), best, floor)
+        if "title" in wanted:  # a title outside the shortlist is at most as similar as the shortlist's last passage
+            title_pid = self.title_passage[docs]
+            sim = np.full(len(self.doc_of), float(passage_sim.min()) if len(passage_sim) else 0.0)
+            sim[cand] = passage_sim
+            values["title"] = np.where(title_pid >= 0, sim[np.maximum(title_pid, 0)], sim.min())
+        if "title_keyword" in wanted:
+            title_pid = self.title_passage[docs]
+            values["title_keyword"] = np.where(title_pid >= 0, keyword_all[np.maximum(title_pid, 0)], 0.0)
+        if "keyword" in wanted:
+            summed = np.bincount(self.doc_of, weights=keyword_all, minlength=len(self.doc_ids))[docs]
+            values["keyword"] = summed / np.sqrt(self.count[docs])
         return docs, row, values
 
     def score(self, values: dict[str, np.ndarray]) -> np.ndarray:
@@ -129,7 +131,8 @@ class Documents:
         """Each candidate's fused score plus its document's score times `weight`."""
         if not self.weights.weight or len(self.doc_ids) < 2:
             return fused
-        docs, row, values = self.signals(cand, fused, passage_sim, keyword_all, mask)
+        wanted = [k for k, w in self.weights.signal_weights().items() if w]
+        docs, row, values = self.signals(cand, fused, passage_sim, keyword_all, mask, wanted)
         return fused + self.weights.weight * self.score(values)[row]
 
     def within(self, cand: np.ndarray, signals, mask: np.ndarray, keyword: np.ndarray | None = None
@@ -158,32 +161,37 @@ class Documents:
         out = np.zeros(len(cand), dtype=np.float64)
         if ngrams is None or not len(cand):
             return out
-        order = np.argsort(cand)
-        sorted_cand = cand[order]
-        for gram, tf in Counter(char_ngrams(question, ngrams.sizes)).items():
-            r = ngrams.grams.get(gram)
-            if r is None or not ngrams.idf[r]:
-                continue
-            lo, hi = ngrams.indptr[r], ngrams.indptr[r + 1]
-            ids = ngrams.ids[lo:hi].astype(np.int64)
-            at = np.minimum(np.searchsorted(sorted_cand, ids), len(cand) - 1)
-            hit = sorted_cand[at] == ids
-            if not hit.any():
-                continue
-            ids, weights = ids[hit], ngrams.weights[lo:hi][hit].astype(np.float64) / float(ngrams.idf[r])
-            docs, inverse, df = np.unique(self.doc_of[ids], return_inverse=True, return_counts=True)
-            local_idf = np.log((self.count[docs] + 1) / (df + 0.5))[inverse]
-            np.add.at(out, order[at[hit]], (1 + math.log(tf)) * local_idf * weights * local_idf)
+        rows = [(ngrams.grams[g], tf) for g, tf in Counter(char_ngrams(question, ngrams.sizes)).items()
+                if g in ngrams.grams]
+        rows = [(r, tf) for r, tf in rows if ngrams.idf[r] > 0 and ngrams.indptr[r + 1] > ngrams.indptr[r]]
+        if not rows:
+            return out
+        lengths = np.array([ngrams.indptr[r + 1] - ngrams.indptr[r] for r, _ in rows])
+        ids = np.concatenate([ngrams.ids[ngrams.indptr[r]:ngrams.indptr[r + 1]] for r, _ in rows]).astype(np.int64)
+        # the stored weight is (1 + log tf) * idf / norm: take the corpus idf out, put the document's in
+        weights = np.concatenate([ngrams.weights[ngrams.indptr[r]:ngrams.indptr[r + 1]] / ngrams.idf[r]
+                                  for r, _ in rows]).astype(np.float64)
+        query_tf = np.repeat([1 + math.log(tf) for _, tf in rows], lengths)
+        gram = np.repeat(np.arange(len(rows)), lengths)
+        doc = self.doc_of[ids]
+        _, inverse, df = np.unique(gram * len(self.doc_ids) + doc, return_inverse=True, return_counts=True)
+        local_idf = np.log((self.count[doc] + 1) / (df[inverse] + 0.5))
+        position = np.full(len(self.doc_of), -1, dtype=np.int64)
+        position[cand] = np.arange(len(cand))
+        at = position[ids]
+        keep = at >= 0
+        np.add.at(out, at[keep], (query_tf * local_idf * weights * local_idf)[keep])
         return out
 
     def ranking(self, cand: np.ndarray, fused: np.ndarray) -> tuple[str, ...]:
         """Document ids best first, each placed by its best passage (-inf scores, out of scope, left out)."""
-        seen: dict[int, None] = {}
-        for i in np.argsort(-fused, kind="stable"):
-            if not np.isfinite(fused[i]):
-                break
-            seen.setdefault(int(self.doc_of[cand[i]]), None)
-        return tuple(self.doc_ids[d] for d in seen)
+        live = np.isfinite(fused)
+        if not live.any():
+            return ()
+        docs, row = np.unique(self.doc_of[cand[live]], return_inverse=True)
+        best = np.full(len(docs), -np.inf)
+        np.maximum.at(best, row, fused[live])
+        return tuple(self.doc_ids[d] for d in docs[np.argsort(-best, kind="stable")])
 
     def top(self, cand: np.ndarray, fused: np.ndarray, k: int, inner: np.ndarray | None = None
             ) -> tuple[np.ndarray, np.ndarray]:
@@ -203,6 +211,12 @@ class Documents:
     def _interleave(self, cand: np.ndarray, fused: np.ndarray, inner: np.ndarray, n: int
                     ) -> tuple[np.ndarray, np.ndarray]:
         live = np.flatnonzero(np.isfinite(fused))
+        # only the n documents with the best passages can take a place: any other is beaten, place after
+        # place, by the first passage of each of those n
+        docs, row = np.unique(self.doc_of[cand[live]], return_inverse=True)
+        best = np.full(len(docs), -np.inf)
+        np.maximum.at(best, row, fused[live])
+        live = live[np.isin(row, np.argsort(-best, kind="stable")[:n])]
         doc = self.doc_of[cand[live]]
         by_fused: dict[int, list[float]] = {}
         by_inner: dict[int, list[int]] = {}
