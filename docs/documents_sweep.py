@@ -43,7 +43,7 @@ def key(q: dict) -> str:
 
 
 def half(q: dict) -> str:
-    return halves[key(q)]
+    return halves[(q["set"], key(q))]
 
 
 questions = []
@@ -54,8 +54,10 @@ for f in sys.argv[1:]:
             if q.get("gold_doc") or q.get("gold"):
                 q["set"] = f"{Path(f).parent.name}/{Path(f).stem}"
                 questions.append(q)
-order = sorted({key(q) for q in questions}, key=lambda k: hashlib.sha1(k.encode()).hexdigest())
-halves = {k: "AB"[i % 2] for i, k in enumerate(order)}  # alternate over documents in hash order: balanced halves
+halves = {}  # per set, documents alternate between A and B in the order of a hash of their id: balanced halves
+for name in dict.fromkeys(q["set"] for q in questions):
+    order = sorted({key(q) for q in questions if q["set"] == name}, key=lambda k: hashlib.sha1(k.encode()).hexdigest())
+    halves |= {(name, k): "AB"[i % 2] for i, k in enumerate(order)}
 cache = Path(f"/tmp/verbatim-sweep-{stored.build_id}-{hashlib.sha1(repr([q['question'] for q in questions]).encode()).hexdigest()[:8]}.npy")
 if cache.exists():
     vectors = np.load(cache)

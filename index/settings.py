@@ -48,6 +48,8 @@ class Settings:
     document_keyword: float
     document_diversity: float
     document_within: float
+    document_centroid: float
+    document_expand: int
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides) -> "Settings":

@@ -223,3 +223,23 @@ def test_eval_command_reports_document_level_figures(archive, tmp_path):
     assert [m["id"] for m in figures["misses"]] == ["c3"]
     text = run_cli("eval", str(path), data_dir=archive.settings.data_dir, corpus_dir=archive.settings.corpus_dir)
     assert "docR@1=0.667" in text.stdout
+
+
+def test_the_document_nearest_as_a_whole_brings_its_passages_into_the_shortlist():
+    from index.ann import make_ann
+
+    passages = [_passage(i, "a" if i < 2 else "b", f"p{i}") for i in range(4)]
+    vectors = np.array([[1, 0, 0, 0], [0.9, 0.1, 0, 0], [0, 1, 0, 0], [0.1, 0.9, 0, 0]], dtype=np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    ann = make_ann("flat", 4)
+    ann.add(vectors)
+    owner = np.arange(4)  # one sentence per passage, the passage's own vector
+    query = np.array([0, 1, 0, 0], dtype=np.float32)
+    documents = Documents(passages, DocumentWeights(expand=1), vectors, owner)
+    centroid = documents.centroid_similarity(query)
+    assert int(np.argmax(centroid)) == documents.doc_ids.index("b")
+    cand, sim = documents.expand(np.array([0]), np.array([0.0], dtype=np.float32), query, ann, centroid)
+    assert sorted(cand.tolist()) == [0, 2, 3]
+    assert np.allclose(sim[1:], vectors[cand[1:]] @ query)
+    off = Documents(passages, DocumentWeights(expand=0), vectors, owner)
+    assert off.expand(np.array([0]), np.array([0.0]), query, ann, centroid)[0].tolist() == [0]

@@ -11,6 +11,10 @@ shortlisted passage gets a score of its own, from signals that describe the docu
 - `keyword`: the keyword similarity summed over all its passages, divided by the square root of their
   number (words of the question spread over several paragraphs count together; long documents do not
   win by length alone).
+- `centroid`: the dense similarity of the question with the document as a whole (the mean of its sentence
+  vectors): a question about a long article worded away from every one of its paragraphs is still nearest
+  to the article. The `expand` documents nearest as a whole also bring all their passages into the
+  shortlist, which otherwise holds only the corpus-wide nearest passages.
 
 Each signal is standardised over the candidate documents and averaged with its weight, as the passage
 signals are (`fusion.py`); the document score, standardised again, is then added to every passage of the
@@ -38,7 +42,7 @@ if TYPE_CHECKING:
     from ..model import Passage
     from .keyword import CharNgramIndex
 
-SIGNALS = ("best", "title", "title_keyword", "support", "keyword")
+SIGNALS = ("best", "title", "title_keyword", "support", "keyword", "centroid")
 
 
 @dataclass(frozen=True)
@@ -53,13 +57,16 @@ class DocumentWeights:
     keyword: float = 0.0
     diversity: float = 0.0  # fused units a passage loses per passage of its document already in the top-k
     within: float = 0.0  # 1: order a document's passages by signals standardised over that document alone
+    centroid: float = 0.0  # dense similarity of the question with the document as a whole (its mean sentence vector)
+    expand: int = 0  # the passages of this many documents nearest as a whole join the shortlist
 
     @classmethod
     def from_settings(cls, settings) -> "DocumentWeights":
         return cls(weight=settings.document_weight, title=settings.document_title,
                    title_keyword=settings.document_title_keyword, support=settings.document_support,
                    keyword=settings.document_keyword, diversity=settings.document_diversity,
-                   within=settings.document_within)
+                   within=settings.document_within, centroid=settings.document_centroid,
+                   expand=settings.document_expand)
 
     def signal_weights(self) -> dict[str, float]:
         return {name: getattr(self, name) for name in SIGNALS}
@@ -68,7 +75,8 @@ class DocumentWeights:
 class Documents:
     """Per-passage document facts of a loaded build, and the document score of one question."""
 
-    def __init__(self, passages: Sequence["Passage"], weights: DocumentWeights = DocumentWeights()):
+    def __init__(self, passages: Sequence["Passage"], weights: DocumentWeights = DocumentWeights(),
+                 sentence_vectors: np.ndarray | None = None, sentence_owner: np.ndarray | None = None):
         self.weights = weights
         ids = [p.location.doc_id for p in passages]
         self.doc_ids: tuple[str, ...] = tuple(dict.fromkeys(ids))  # in corpus order
@@ -80,13 +88,47 @@ class Documents:
             if p.location.role == "title" and title[position[p.location.doc_id]] < 0:
                 title[position[p.location.doc_id]] = p.id
         self.title_passage = title
+        self.by_doc = np.argsort(self.doc_of, kind="stable")  # passage ids grouped by document
+        self.doc_start = np.r_[0, np.cumsum(self.count)].astype(np.int64)
+        self.centroids = None  # [documents, dim]: each document's mean sentence vector, normalised
+        if sentence_vectors is not None and len(self.doc_ids) > 1 and len(sentence_vectors):
+            sums = np.zeros((len(self.doc_ids), sentence_vectors.shape[1]), dtype=np.float64)
+            np.add.at(sums, self.doc_of[sentence_owner], sentence_vectors)
+            norms = np.linalg.norm(sums, axis=1, keepdims=True)
+            self.centroids = (sums / np.where(norms > 0, norms, 1.0)).astype(np.float32)
+
+    def centroid_similarity(self, query_vector: np.ndarray) -> np.ndarray | None:
+        return None if self.centroids is None else self.centroids @ query_vector
+
+    def expand(self, cand: np.ndarray, passage_sim: np.ndarray, query_vector: np.ndarray, ann,
+               centroid_sim: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """The shortlist plus every passage of the `expand` documents nearest the question as a whole.
+
+        A question about a long article worded away from it ("the former boss", no name) may have none
+        of the article's passages among the corpus-wide nearest ones, while the article as a whole is the
+        nearest document. Their dense similarity is computed from the vectors the index holds; an index
+        that cannot give them back leaves the shortlist as it is.
+        """
+        if not self.weights.expand or centroid_sim is None:
+            return cand, passage_sim
+        top = np.argsort(-centroid_sim, kind="stable")[: int(self.weights.expand)]
+        extra = np.concatenate([self.by_doc[self.doc_start[d]:self.doc_start[d + 1]] for d in top])
+        extra = extra[~np.isin(extra, cand)]
+        if not len(extra):
+            return cand, passage_sim
+        try:
+            vectors = ann._index.reconstruct_batch(extra.astype(np.int64))
+        except (AttributeError, RuntimeError):
+            return cand, passage_sim
+        return np.concatenate([cand, extra]), np.concatenate([passage_sim, vectors @ query_vector])
 
     @property
     def active(self) -> bool:
         return len(self.doc_ids) > 1 and (self.weights.weight != 0 or self.weights.diversity != 0)
 
     def signals(self, cand: np.ndarray, fused: np.ndarray, passage_sim: np.ndarray, keyword_all: np.ndarray,
-                mask: np.ndarray, wanted: Sequence[str] = SIGNALS) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+                mask: np.ndarray, wanted: Sequence[str] = SIGNALS, centroid_sim: np.ndarray | None = None
+                ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
         """The candidate documents (document numbers), each candidate passage's row among them, and the
         raw value of each wanted document signal per candidate document."""
         live = mask & np.isfinite(fused)
@@ -116,23 +158,25 @@ class Documents:
         if "keyword" in wanted:
             summed = np.bincount(self.doc_of, weights=keyword_all, minlength=len(self.doc_ids))[docs]
             values["keyword"] = summed / np.sqrt(self.count[docs])
+        if "centroid" in wanted and centroid_sim is not None:
+            values["centroid"] = centroid_sim[docs]
         return docs, row, values
 
     def score(self, values: dict[str, np.ndarray]) -> np.ndarray:
         """The weighted mean of the standardised document signals, standardised again."""
-        weights = {k: w for k, w in self.weights.signal_weights().items() if w}
+        weights = {k: w for k, w in self.weights.signal_weights().items() if w and k in values}
         total = sum(weights.values()) or 1.0
         combined = sum(w * _z(values[k]) for k, w in weights.items()) / total if weights else \
             np.zeros(len(next(iter(values.values()))))
         return _z(combined)
 
     def adjust(self, cand: np.ndarray, fused: np.ndarray, passage_sim: np.ndarray, keyword_all: np.ndarray,
-               mask: np.ndarray) -> np.ndarray:
+               mask: np.ndarray, centroid_sim: np.ndarray | None = None) -> np.ndarray:
         """Each candidate's fused score plus its document's score times `weight`."""
         if not self.weights.weight or len(self.doc_ids) < 2:
             return fused
         wanted = [k for k, w in self.weights.signal_weights().items() if w]
-        docs, row, values = self.signals(cand, fused, passage_sim, keyword_all, mask, wanted)
+        docs, row, values = self.signals(cand, fused, passage_sim, keyword_all, mask, wanted, centroid_sim)
         return fused + self.weights.weight * self.score(values)[row]
 
     def within(self, cand: np.ndarray, signals, mask: np.ndarray, keyword: np.ndarray | None = None

@@ -70,7 +70,7 @@ class Ranker:
         self.weights = weights
         self.vocabulary = stored.keywords.vocabulary
         self.ngrams = stored.keywords.ngrams if weights.keyword_index == "chargram" else None
-        self.documents = Documents(stored.passages, weights.documents)
+        self.documents = Documents(stored.passages, weights.documents, stored.sentence_vectors, stored.sentence_owner)
         self.bm25 = BM25.fit([p.text for p in stored.passages], language) if self.ngrams is None else None
         kinds = np.array([p.location.kind for p in stored.passages])
         self._is_comment = kinds == "comment"
@@ -101,6 +101,8 @@ class Ranker:
         sims, ids = stored.passage_index.search(query_vector.reshape(1, -1), min(n, max(w.candidates, k)))
         found = ids[0] >= 0
         cand, passage_sim = ids[0][found], sims[0][found]
+        centroid_sim = self.documents.centroid_similarity(query_vector)
+        cand, passage_sim = self.documents.expand(cand, passage_sim, query_vector, stored.passage_index, centroid_sim)
         sentence_rows, starts = self._sentence_rows(cand)
         sentence_sims = stored.sentence_vectors[sentence_rows] @ query_vector
         if w.question_sentence_penalty:
@@ -125,7 +127,7 @@ class Ranker:
             shift = (w.comment_intent if about_comments else -w.comment_intent) * self._is_comment[cand]
             fused = fused + shift
             inner = None if inner is None else inner + shift
-        fused = np.where(mask, self.documents.adjust(cand, fused, passage_sim, keyword_all, mask), -np.inf)
+        fused = np.where(mask, self.documents.adjust(cand, fused, passage_sim, keyword_all, mask, centroid_sim), -np.inf)
         order, shown = self.documents.top(cand, fused, k, None if inner is None else np.where(mask, inner, -np.inf))
         best_sentence = np.array([int(np.argmax(sentence_sims[starts[i]:starts[i] + self._sentence_count[cand[i]]]))
                                   for i in order], dtype=np.int64)
