@@ -80,8 +80,9 @@ def _parser() -> argparse.ArgumentParser:
 
     ev = commands.add_parser("eval", parents=[common], help="score retrieval on a question file (R@1, R@3, MRR, "
                              "answered, abstain)")
-    ev.add_argument("questions", type=Path, help="JSON lines: {id, lang, kind, question, gold: [substrings]}; "
-                    "empty gold = unanswerable")
+    ev.add_argument("questions", type=Path, help="JSON lines: {id, lang, kind, question, gold: [substrings], "
+                    "gold_doc: document id}; neither gold nor gold_doc = unanswerable; with gold_doc, "
+                    "document-level R@1/R@3/MRR too")
     ev.add_argument("--verbose", action="store_true", help="list the misses")
     ev.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     ev.set_defaults(handler=_eval)
@@ -176,7 +177,8 @@ def _eval(args: argparse.Namespace) -> int:
     outcomes = []
     for q in questions:
         answer = retriever.ask(q.question)
-        outcomes.append(outcome(q, [h.passage.text for h in answer.hits], answer.answered))
+        outcomes.append(outcome(q, [h.passage.text for h in answer.hits], answer.answered,
+                                [h.passage.location.doc_id for h in answer.hits]))
     rep = report(outcomes)
     print(json.dumps(rep.to_dict(), ensure_ascii=False) if args.json else format_report(rep, args.verbose))
     return 0

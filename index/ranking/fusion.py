@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .documents import DocumentWeights, Documents
 from .intent import CommentWords, asks_about_comments
 from .lexicon import gloss
 from ..language import detect_language
@@ -41,12 +42,14 @@ class Weights:
     comment_intent: float = 0.0  # fused units comments move ahead (question asks about readers) or behind (it does not)
     question_sentence_penalty: float = 0.0  # cosine taken off a sentence that is itself a question
     lexicon: float = 0.0  # weight of the keyword cosine of an English question's French glosses (index.ranking.lexicon)
+    documents: DocumentWeights = DocumentWeights()  # document-level evidence over many articles (documents.py)
 
     @classmethod
     def from_settings(cls, settings) -> "Weights":
         return cls(settings.weight_passage, settings.weight_sentence, settings.weight_keyword, settings.fusion,
                    settings.keyword_index, settings.candidates, settings.comment_intent,
-                   settings.question_sentence_penalty, settings.lexicon_weight)
+                   settings.question_sentence_penalty, settings.lexicon_weight,
+                   DocumentWeights.from_settings(settings))
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,7 @@ class Ranked:
     keyword_evidence: float = 0.0  # how much those words tie the question to the corpus (Vocabulary.evidence)
     about_comments: bool = False  # the question asks what readers said, and the corpus has comments
     second_look: bool = False  # its words were embedded to look for translations (index.ranking.alignment)
+    documents: tuple[str, ...] = ()  # document ids best first (documents.choose_article)
 
 
 class Ranker:
@@ -71,6 +75,7 @@ class Ranker:
         self.weights = weights
         self.vocabulary = stored.keywords.vocabulary
         self.ngrams = stored.keywords.ngrams if weights.keyword_index == "chargram" else None
+        self.documents = Documents(stored.passages, weights.documents, stored.sentence_vectors, stored.sentence_owner)
         self.bm25 = BM25.fit([p.text for p in stored.passages], language) if self.ngrams is None else None
         kinds = np.array([p.location.kind for p in stored.passages])
         self._is_comment = kinds == "comment"
@@ -114,6 +119,8 @@ class Ranker:
         sims, ids = stored.passage_index.search(query_vector.reshape(1, -1), min(n, max(w.candidates, k)))
         found = ids[0] >= 0
         cand, passage_sim = ids[0][found], sims[0][found]
+        centroid_sim = self.documents.centroid_similarity(query_vector)
+        cand, passage_sim = self.documents.expand(cand, passage_sim, query_vector, stored.passage_index, centroid_sim)
         sentence_rows, starts = self._sentence_rows(cand)
         sentence_sims = stored.sentence_vectors[sentence_rows] @ query_vector
         if w.question_sentence_penalty:
@@ -121,11 +128,11 @@ class Ranker:
             # that answers it; an article's rhetorical questions are not answers.
             sentence_sims = sentence_sims - w.question_sentence_penalty * self._asks[sentence_rows]
         sentence_sim = np.maximum.reduceat(sentence_sims, starts) if len(cand) else sentence_sims
-        keyword = self.keyword_scores(_with_translations(question, translations))
+        keyword_all = self.keyword_scores(_with_translations(question, translations))
         glosses = self.glosses(question)
         if glosses:  # an English question: the French senses of its words (index.ranking.lexicon), ranking only
-            keyword = keyword + w.lexicon * self.keyword_scores(" ".join(glosses))
-        keyword = keyword[cand]
+            keyword_all = keyword_all + w.lexicon * self.keyword_scores(" ".join(glosses))
+        keyword = keyword_all[cand]
         mask = self._scope_mask[scope][cand]
         signals = ((w.passage, passage_sim), (w.sentence, sentence_sim), (w.keyword, keyword))
         if w.fusion == "zscore":
@@ -133,6 +140,8 @@ class Ranker:
             fused = sum(weight * _standardised(values, mask) for weight, values in signals) / total
         else:
             fused = sum(weight * values for weight, values in signals)
+        inner = self.documents.within(cand, signals, mask, self._local_keyword(question, translations, cand)) \
+            if w.fusion == "zscore" else None
         about_comments = self._has_comments and asks_about_comments(question)
         if w.comment_intent and self._has_comments:
             # Comments start ahead when the question asks what readers said, behind when it is about the article
@@ -141,14 +150,22 @@ class Ranker:
                 shift = w.comment_intent
             else:
                 shift = 0.0 if self._comment_words.used_by(question) else -w.comment_intent
-            fused = fused + shift * self._is_comment[cand]
-        fused = np.where(mask, fused, -np.inf)
-        order = np.argsort(-fused, kind="stable")[: min(k, int(mask.sum()))]
+            shift = shift * self._is_comment[cand]
+            fused = fused + shift
+            inner = None if inner is None else inner + shift
+        fused = np.where(mask, self.documents.adjust(cand, fused, passage_sim, keyword_all, mask, centroid_sim), -np.inf)
+        order, shown = self.documents.top(cand, fused, k, None if inner is None else np.where(mask, inner, -np.inf))
         best_sentence = np.array([int(np.argmax(sentence_sims[starts[i]:starts[i] + self._sentence_count[cand[i]]]))
                                   for i in order], dtype=np.int64)
         dense = np.maximum(passage_sim, sentence_sim)
         matched, evidence = self.vocabulary.assess(question, translations)
-        return Ranked(cand[order], fused[order], dense[order], best_sentence, matched, evidence, about_comments)
+        return Ranked(cand[order], shown, dense[order], best_sentence, matched, evidence, about_comments,
+                      documents=self.documents.ranking(cand, fused))
+
+    def _local_keyword(self, question: str, translations: dict[str, str] | None, cand: np.ndarray):
+        if not self.documents.weights.within or self.ngrams is None or len(self.documents.doc_ids) < 2:
+            return None
+        return self.documents.local_keyword(self.ngrams, _with_translations(question, translations), cand)
 
     def _sentence_rows(self, passages: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Rows of the sentence vectors of these passages, passage after passage, and where each passage starts."""
