@@ -34,9 +34,8 @@ def article_choice(article: ArticleInfo, lang: str) -> tuple[str, str]:
 
 def find_article(value: str, articles: list[ArticleInfo]) -> ArticleInfo | None:
     """The article a typed or chosen option value names: its id, its choice value, or its exact title."""
-    value = value.strip()
     for a in articles:
-        if value in (a.id, choice_value(a.id)):
+        if value in (a.id, choice_value(a.id)) or value.strip() == a.id:
             return a
     folded = " ".join(value.split()).casefold()
     return next((a for a in articles if " ".join(a.title.split()).casefold() == folded), None)
