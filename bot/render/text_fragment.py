@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from urllib.parse import quote, urlsplit
 
-URL_MAX = 2048  # Discord refuses longer link and embed URLs
+from .discord_limits import URL as URL_MAX  # also a sane ceiling for terminal and JSON links
+
 EDGE_WORDS = 4  # words of each end of the passage
 _UNRESERVED = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.~"  # and "-", escaped here
 _URL_UNSAFE = re.compile(r"[\s()<>\[\]\"'`\\|^{}]")  # would end a Markdown link or is not URL text
