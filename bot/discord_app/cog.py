@@ -126,7 +126,10 @@ class AskCog(commands.Cog):
         channel_id, _, in_thread = channel_and_parent(channel)
         stale = False
         if article is None and not named:
-            article, stale = await self._bound_article(channel)
+            try:
+                article, stale = await self._bound_article(channel)
+            except Exception:  # the bindings table unreadable: answer from every article rather than not at all
+                log.exception("reading the article binding of channel %s failed", channel_id)
             bound = article is not None
         else:
             bound = False
@@ -148,7 +151,10 @@ class AskCog(commands.Cog):
         log.info("answer #%d (%s, %.0f ms, build %s, article %s)", answer_id,
                  "quoted" if answer.answered else "abstained", answer.took_ms, answer.build_id, answer.article_id)
         if in_thread and not bound and not stale and answer.answered and answer.article_id:
-            await self.bot.bindings.remember_thread(channel_id, guild_id, answer.article_id)
+            try:
+                await self.bot.bindings.remember_thread(channel_id, guild_id, answer.article_id)
+            except Exception:  # the answer still goes out; only the follow-ups lose the thread's article
+                log.exception("remembering the article of thread %s failed", channel_id)
         notice = say(answer.language, "stale_binding") if stale else ""
         payload = answer_payload(answer, answer_id, name_articles=self.several_articles(), notice=notice)
         return payload, answer_view(answer_id, answer.language)
