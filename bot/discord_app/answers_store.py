@@ -139,6 +139,7 @@ def answer_to_json(answer: Answer) -> dict:
         "question": answer.question, "language": answer.language, "answered": answer.answered,
         "hits": [hit(h) for h in answer.hits], "quoted": [hit(h) for h in answer.quoted],
         "build_id": answer.build_id, "took_ms": answer.took_ms, "scope": answer.scope,
+        "article_id": answer.article_id,
     }
 
 
@@ -153,4 +154,5 @@ def answer_from_json(data: dict) -> Answer:
         question=data["question"], language=data["language"], answered=data["answered"],
         hits=tuple(hit(h) for h in data["hits"]), quoted=tuple(hit(h) for h in data["quoted"]),
         build_id=data["build_id"], took_ms=data.get("took_ms", 0.0), scope=data.get("scope", "all"),
+        article_id=data.get("article_id"),
     )

@@ -18,6 +18,8 @@ import discord
 from discord.ext import commands
 
 from .answers_store import AnswersStore
+from .article_commands import ArticleCog
+from .bindings import ArticleBindings
 from .buttons import DYNAMIC_ITEMS
 from .cog import AskCog
 from .config import BotConfig
@@ -61,6 +63,7 @@ class VerbatimBot(commands.Bot):
         self.max_question_chars = max_question_chars
         self.worker = RetrieverWorker(open_retriever)
         self.store = AnswersStore(data_dir / "discord" / "answers.sqlite3")
+        self.bindings = ArticleBindings(data_dir / "discord" / "answers.sqlite3")  # its own table
         self.limits = Limits(config.user_cooldown, config.guild_limit, config.guild_window)
         self.monitor = LoopMonitor(data_dir / "discord" / "status.json", self._status)
         self._refresher: asyncio.Task | None = None
@@ -78,6 +81,7 @@ class VerbatimBot(commands.Bot):
         log.info("serving index build %s", build)
         await self.tree.set_translator(FrenchDescriptions())
         await self.add_cog(AskCog(self))
+        await self.add_cog(ArticleCog(self))
         self.add_dynamic_items(*DYNAMIC_ITEMS)
         await self.sync_commands_if_changed()
         self._refresher = asyncio.create_task(self._refresh_forever(), name="verbatim-index-refresh")
@@ -144,3 +148,4 @@ class VerbatimBot(commands.Bot):
         self.monitor.write()
         self.worker.close()
         self.store.close()
+        self.bindings.close()

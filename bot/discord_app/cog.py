@@ -3,9 +3,12 @@
 Each question follows one path (`_answer`): checks, then the worker, then the store, then a
 rendered payload. Discord objects stay here; rendering is pure (bot.render), retrieval is behind
 the worker (bot.discord_app.worker).
+Which article a question goes to: the one it names (/ask's `article` option), else the channel's or
+thread's binding (bot.discord_app.bindings), else every article.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from typing import TYPE_CHECKING, Literal, Optional
@@ -14,6 +17,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.render.discord_articles import article_choice, find_article, matching_articles
 from bot.render.discord_payloads import (
     Payload,
     answer_choice,
@@ -23,8 +27,9 @@ from bot.render.discord_payloads import (
     sources_payload,
 )
 from bot.render.discord_phrases import lang_of_locale, say
-from index.errors import VerbatimError
+from index.errors import UnknownArticle, VerbatimError
 from index.language import detect_language
+from index.model import ArticleInfo
 
 from .answers_store import StoredAnswer
 from .buttons import answer_view, share_view
@@ -48,9 +53,22 @@ def visible_in(stored: StoredAnswer, guild_id: int | None, channel_id: int | Non
     return stored.channel_id == channel_id
 
 
+def channel_and_parent(channel: object) -> tuple[int, int | None, bool]:
+    """(channel or thread id, its parent channel's id for a thread, whether it is a thread)."""
+    if isinstance(channel, discord.Thread):
+        return channel.id, channel.parent_id, True
+    return getattr(channel, "id", 0) or 0, None, False
+
+
 def guess_lang(text: str, fallback: str = "en") -> str:
     """For replies sent before there is an Answer (whose own language then decides)."""
     return detect_language(text, default=fallback) if text.strip() else fallback
+
+
+def article_choices(articles: list[ArticleInfo], current: str, lang: str) -> list[app_commands.Choice[str]]:
+    """Autocomplete over titles, newest first (the order of `Retriever.articles()`)."""
+    return [app_commands.Choice(name=name, value=value)
+            for name, value in (article_choice(a, lang) for a in matching_articles(current, articles))]
 
 
 class AskCog(commands.Cog):
@@ -74,11 +92,55 @@ class AskCog(commands.Cog):
             return say(lang, refusal.reason, seconds=refusal.seconds)
         return None
 
+    # ----- articles -----------------------------------------------------------------------------
+
+    def articles(self) -> list[ArticleInfo]:
+        """The current build's articles, newest first (read from the loaded build: no worker round trip)."""
+        retriever = self.bot.worker.retriever
+        return retriever.articles() if retriever is not None else []
+
+    def several_articles(self) -> bool:
+        return len(self.articles()) > 1
+
+    async def _bound_article(self, channel: object) -> tuple[str | None, bool]:
+        """(the article the channel or thread is bound to, whether that binding is stale)."""
+        channel_id, parent_id, _ = channel_and_parent(channel)
+        binding = await self.bot.bindings.resolve(channel_id, parent_id)
+        if binding is None:
+            return None, False
+        if any(a.id == binding.article_id for a in self.articles()):
+            return binding.article_id, False
+        if binding.origin == "thread":  # a thread's remembered article left the index: start afresh
+            await asyncio.to_thread(self.bot.bindings.forget, binding.channel_id, binding.article_id)
+            return None, False
+        return None, True
+
     async def _answer(self, question: str, scope: str, *, user: discord.abc.User, guild_id: int | None,
-                      channel_id: int, lang: str) -> tuple[Payload, discord.ui.View | None]:
-        """Ask the worker, store the answer, render it. Errors become a one-line reply, never silence."""
+                      channel: object, lang: str, article: str | None = None,
+                      named: bool = False) -> tuple[Payload, discord.ui.View | None]:
+        """Ask the worker, store the answer, render it. Errors become a one-line reply, never silence.
+
+        `article`: the article the question names (`named`) or, if not named, the channel's binding;
+        without either, the channel's binding is looked up here.
+        """
+        channel_id, _, in_thread = channel_and_parent(channel)
+        stale = False
+        if article is None and not named:
+            try:
+                article, stale = await self._bound_article(channel)
+            except Exception:  # the bindings table unreadable: answer from every article rather than not at all
+                log.exception("reading the article binding of channel %s failed", channel_id)
+            bound = article is not None
+        else:
+            bound = False
         try:
-            answer = await self.bot.worker.ask(question.strip(), scope)
+            try:
+                answer = await self.bot.worker.ask(question.strip(), scope, article)
+            except UnknownArticle:
+                if named:  # the index changed since the option was checked
+                    return notice_payload(say(lang, "unknown_article")), None
+                stale = True  # the bound article left the index between the check and the question
+                answer = await self.bot.worker.ask(question.strip(), scope, None)
         except VerbatimError as e:
             return notice_payload(say(lang, "failed", reason=escape_user_text(str(e)))), None
         except Exception:
@@ -86,28 +148,50 @@ class AskCog(commands.Cog):
             return notice_payload(say(lang, "busy")), None
         answer_id = self.bot.store.add(answer, guild_id=guild_id, channel_id=channel_id, asker_id=user.id,
                                        asker_name=user.display_name)
-        log.info("answer #%d (%s, %.0f ms, build %s)", answer_id, "quoted" if answer.answered else "abstained",
-                 answer.took_ms, answer.build_id)
-        return answer_payload(answer, answer_id), answer_view(answer_id, answer.language)
+        log.info("answer #%d (%s, %.0f ms, build %s, article %s)", answer_id,
+                 "quoted" if answer.answered else "abstained", answer.took_ms, answer.build_id, answer.article_id)
+        if in_thread and not bound and not stale and answer.answered and answer.article_id:
+            try:
+                await self.bot.bindings.remember_thread(channel_id, guild_id, answer.article_id)
+            except Exception:  # the answer still goes out; only the follow-ups lose the thread's article
+                log.exception("remembering the article of thread %s failed", channel_id)
+        notice = say(answer.language, "stale_binding") if stale else ""
+        payload = answer_payload(answer, answer_id, name_articles=self.several_articles(), notice=notice)
+        return payload, answer_view(answer_id, answer.language)
 
     # ----- /ask -------------------------------------------------------------------------------
 
     @app_commands.command(name="ask", description="Ask a question about the article; the answer quotes it verbatim.")
-    @app_commands.describe(question="Your question, in French or English", scope="Where to look (default: everywhere)")
+    @app_commands.describe(question="Your question, in French or English", scope="Where to look (default: everywhere)",
+                           article="Which article (default: this channel's, else all of them)")
     async def ask_command(self, interaction: discord.Interaction, question: app_commands.Range[str, 1, QUESTION_MAX_CHARS],
-                          scope: Literal["all", "article", "comments"] = "all") -> None:
+                          scope: Literal["all", "article", "comments"] = "all",
+                          article: Optional[app_commands.Range[str, 1, 100]] = None) -> None:
         lang = guess_lang(question, lang_of_locale(interaction.locale))
         if not self.bot.config.allows(interaction.guild_id, interaction.channel_id):
             await interaction.response.send_message(say(lang, "not_allowed"), ephemeral=True)
             return
+        chosen = None
+        if article is not None:
+            chosen = find_article(article, self.articles())
+            if chosen is None:
+                await interaction.response.send_message(**send_kwargs(notice_payload(say(lang, "unknown_article"))),
+                                                        ephemeral=True)
+                return
         refusal = self._refusal(question, interaction.user.id, interaction.guild_id, lang)
         if refusal:
             await interaction.response.send_message(**send_kwargs(notice_payload(refusal)), ephemeral=True)
             return
         await interaction.response.defer(thinking=True)  # within Discord's 3 s; the answer may take longer
+        channel = interaction.channel or discord.Object(interaction.channel_id or 0)
         payload, view = await self._answer(question, scope, user=interaction.user, guild_id=interaction.guild_id,
-                                           channel_id=interaction.channel_id or 0, lang=lang)
+                                           channel=channel, lang=lang, article=chosen.id if chosen else None,
+                                           named=chosen is not None)
         await interaction.edit_original_response(**send_kwargs(payload), view=view)
+
+    @ask_command.autocomplete("article")
+    async def article_autocomplete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return article_choices(self.articles(), current, lang_of_locale(interaction.locale))
 
     # ----- /source ----------------------------------------------------------------------------
 
@@ -151,7 +235,7 @@ class AskCog(commands.Cog):
             lang = lang_of_locale(interaction.locale)
             await interaction.response.send_message(say(lang, "unknown_answer", id=answer_id), ephemeral=True)
             return
-        payload = sources_payload(stored.answer, stored.id, stored.asker_name)
+        payload = sources_payload(stored.answer, stored.id, stored.asker_name, name_articles=self.several_articles())
         await interaction.response.send_message(**send_kwargs(payload), ephemeral=True,
                                                 view=share_view(stored.id, stored.answer.language))
 
@@ -160,7 +244,8 @@ class AskCog(commands.Cog):
         if stored is None:
             await self.show_sources(interaction, answer_id)
             return
-        payload = sources_payload(stored.answer, stored.id, stored.asker_name, shared_by=interaction.user.display_name)
+        payload = sources_payload(stored.answer, stored.id, stored.asker_name, shared_by=interaction.user.display_name,
+                                  name_articles=self.several_articles())
         await interaction.response.send_message(**send_kwargs(payload), ephemeral=False)
 
     async def record_vote(self, interaction: discord.Interaction, answer_id: int, vote: int) -> None:
@@ -204,7 +289,7 @@ class AskCog(commands.Cog):
             return
         async with message.channel.typing():
             payload, view = await self._answer(question, "all", user=message.author, guild_id=guild_id,
-                                               channel_id=message.channel.id, lang=lang)
+                                               channel=message.channel, lang=lang)
         kwargs = send_kwargs(payload)
         if view is not None:
             kwargs["view"] = view

@@ -26,6 +26,18 @@ PHRASES: dict[str, dict[str, str]] = {
         "shared_by": "Sources of answer #{id}, shared by {user}",
         "btn_sources": "Sources",
         "btn_share": "Share in channel",
+        "article": "Article",
+        "stale_binding": "This channel was set to an article that is no longer available, so I looked in all "
+                         "articles. Someone with Manage Channels can pick another with /article set.",
+        "unknown_article": "I don't know that article. Pick one from the list offered as you type, or see /articles.",
+        "bound": "Questions here now go to **{title}**, unless they name another article.",
+        "unbound": "Questions here now go to all articles.",
+        "not_bound": "No article is set here; questions already go to all articles.",
+        "needs_manage_channels": "Sorry, only members who can manage this channel may choose its article.",
+        "articles_title": "Articles I know ({count})",
+        "articles_built": "Index last built {when}.",
+        "articles_more": "… and {count} more",
+        "no_articles": "I know no article yet.",
     },
     "fr": {
         "intro": "D’après l’article :",
@@ -51,6 +63,19 @@ PHRASES: dict[str, dict[str, str]] = {
         "shared_by": "Sources de la réponse n° {id}, partagées par {user}",
         "btn_sources": "Sources",
         "btn_share": "Partager dans le salon",
+        "article": "Article",
+        "stale_binding": "Ce salon était associé à un article qui n'est plus disponible : j'ai donc cherché dans "
+                         "tous les articles. Un membre qui peut gérer le salon peut en choisir un autre avec /article set.",
+        "unknown_article": "Je ne connais pas cet article. Choisissez-en un dans la liste proposée pendant la saisie, "
+                           "ou voyez /articles.",
+        "bound": "Les questions posées ici portent désormais sur **{title}**, sauf si elles en nomment un autre.",
+        "unbound": "Les questions posées ici portent désormais sur tous les articles.",
+        "not_bound": "Aucun article n'est associé ici ; les questions portent déjà sur tous les articles.",
+        "needs_manage_channels": "Désolé, seuls les membres qui peuvent gérer ce salon peuvent choisir son article.",
+        "articles_title": "Les articles que je connais ({count})",
+        "articles_built": "Index construit pour la dernière fois le {when}.",
+        "articles_more": "… et {count} de plus",
+        "no_articles": "Je ne connais encore aucun article.",
     },
 }
 

@@ -81,10 +81,14 @@ class Ranker:
         self._is_comment = kinds == "comment"
         self._has_comments = bool(self._is_comment.any())
         self._scope_mask = {scope: np.isin(kinds, list(k)) for scope, k in SCOPE_KINDS.items()}
+        self._passages_of = _group_by_document(stored.passages)
         self._sentence_count = np.array([len(spans) for spans in stored.sentences], dtype=np.int64)
         self._first_sentence = _starts(self._sentence_count)
         self._asks = np.array([_is_question(p.text[a:b]) for p, spans in zip(stored.passages, stored.sentences)
                                for a, b in spans], dtype=bool)  # per sentence row: does it ask rather than tell?
+
+    def has_document(self, doc_id: str) -> bool:
+        return doc_id in self._passages_of
 
     def keyword_scores(self, question: str) -> np.ndarray:
         if self.ngrams is not None:
@@ -107,20 +111,28 @@ class Ranker:
         return gloss(question, table)
 
     def rank(self, query_vector: np.ndarray, question: str, scope: Scope = "all", k: int = 5,
-             translations: dict[str, str] | None = None) -> Ranked:
+             translations: dict[str, str] | None = None, doc_ids: frozenset[str] | None = None) -> Ranked:
         """Shortlists passages with the vector index, then fuses the three signals over the shortlist.
 
         On a corpus no larger than `candidates` the shortlist is every passage, so the ranking is exact;
         on a large one the cost of a question follows the shortlist, not the corpus, and the index type
         (flat, hnsw, ivf) decides how fast the shortlist comes.
+        `doc_ids` restricts the candidates to those documents' passages, all of them, scored exactly
+        (a global shortlist could hold none of one article's passages in a large archive).
         """
         stored, w = self.stored, self.weights
         n = len(stored.passages)
-        sims, ids = stored.passage_index.search(query_vector.reshape(1, -1), min(n, max(w.candidates, k)))
-        found = ids[0] >= 0
-        cand, passage_sim = ids[0][found], sims[0][found]
         centroid_sim = self.documents.centroid_similarity(query_vector)
-        cand, passage_sim = self.documents.expand(cand, passage_sim, query_vector, stored.passage_index, centroid_sim)
+        if doc_ids is None:
+            sims, ids = stored.passage_index.search(query_vector.reshape(1, -1), min(n, max(w.candidates, k)))
+            found = ids[0] >= 0
+            cand, passage_sim = ids[0][found], sims[0][found]
+            cand, passage_sim = self.documents.expand(cand, passage_sim, query_vector, stored.passage_index,
+                                                      centroid_sim)
+        else:  # every passage of the articles asked for, scored exactly: a shortlist may hold none of them
+            cand = np.sort(np.concatenate([self._passages_of.get(d, np.zeros(0, np.int64)) for d in doc_ids]
+                                          or [np.zeros(0, np.int64)]))
+            passage_sim = stored.passage_index.vectors(cand) @ query_vector
         sentence_rows, starts = self._sentence_rows(cand)
         sentence_sims = stored.sentence_vectors[sentence_rows] @ query_vector
         if w.question_sentence_penalty:
@@ -173,6 +185,14 @@ class Ranker:
         starts = _starts(counts)
         rows = np.arange(int(counts.sum())) + np.repeat(self._first_sentence[passages] - starts, counts)
         return rows, starts
+
+
+def _group_by_document(passages) -> dict[str, np.ndarray]:
+    """doc id -> ids of its passages (ascending), in one pass however many documents."""
+    groups: dict[str, list[int]] = {}
+    for p in passages:
+        groups.setdefault(p.location.doc_id, []).append(p.id)
+    return {doc: np.array(ids, dtype=np.int64) for doc, ids in groups.items()}
 
 
 def _with_translations(question: str, translations: dict[str, str] | None) -> str:
