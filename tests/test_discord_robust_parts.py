@@ -156,6 +156,31 @@ def test_the_keeper_delivers_at_once_and_stores_after_another_process_releases_i
         keeper.close()
 
 
+def test_writes_the_store_never_took_are_kept_for_the_next_start(tmp_path, retriever):
+    answer = retriever.ask("Qui est Emmett Shear ?")
+    path = tmp_path / "answers.sqlite3"
+    AnswersStore(path).close()
+    locker = subprocess.Popen([sys.executable, "-c", LOCKER, str(path), "4"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert locker.stdout.readline().strip() == "locked"
+        keeper = AnswersKeeper(path)
+        kept = keeper.reserve_id()
+        keeper.save_answer(kept, answer, guild_id=None, channel_id=7, asker_id=8, asker_name="b")
+        keeper.save_vote(kept, 8, -1)
+        keeper.close(0.5)
+        assert keeper.unsaved_path.exists() and mode(keeper.unsaved_path) == 0o600
+        assert locker.wait(30) == 0
+    finally:
+        locker.kill()
+    again = AnswersKeeper(path)
+    try:
+        assert again.flush(15)
+        assert again.store.get(kept).answer == answer and again.store.feedback(kept) == {8: -1}
+        assert not again.unsaved_path.exists()
+    finally:
+        again.close()
+
+
 # ----- the shutdown drain -----------------------------------------------------------------------------------
 
 
