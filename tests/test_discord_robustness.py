@@ -247,12 +247,18 @@ def test_a_store_locked_by_another_process_costs_no_answer_and_blocks_nothing(st
         # An answer delivered but not stored yet says so, politely.
         pending = standin.wait_answered(standin.click(finals[0], f"verbatim:sources:{answer_id(finals[0])}"))
         assert pending["flags"] & EPHEMERAL and "pas encore enregistrée" in pending["content"]
+        voter = standin.new_user("early voter")
+        thanks = standin.wait_answered(standin.click(finals[1], f"verbatim:vote:{answer_id(finals[1])}:up", user=voter))
+        assert "Merci" in thanks["content"], "a vote on an answer not stored yet is kept, stored after it"
         assert time.monotonic() - locked_at < 12, "the checks ran while the file was still locked"
         assert locker.wait(30) == 0
     finally:
         if locker.poll() is None:
             locker.kill()
     standin.wait_for(lambda: new_ids <= stored_ids(data_dir), timeout=30, what="answers stored after the lock")
+    with sqlite3.connect(data_dir / "discord" / "answers.sqlite3") as db:
+        votes = db.execute("SELECT answer_id, vote FROM feedback WHERE user_id = ?", (int(voter["id"]),)).fetchall()
+    assert votes == [(answer_id(finals[1]), 1)]
     assert "not stored yet" in bot.log() and "stored after" in bot.log()
 
 
@@ -304,3 +310,31 @@ def test_sigterm_with_50_answers_in_flight_answers_or_tells_each_and_exits_0(sta
     assert "stopped" in bot.log()
     print(f"\n[discord shutdown] {in_flight} of 50 in flight at SIGTERM: {len(answered)} answered, "
           f"{len(told)} told to ask again; exit 0 after {took:.1f} s")
+
+
+def test_with_no_grace_the_answers_in_flight_are_told_to_ask_again(standin, data_dir, tmp_path):
+    """What cannot finish in time gets its "thinking…" reply edited to "restarting, ask again", in the asker's
+    language; nothing is left silent."""
+    env = bot_env(standin, data_dir, CORPUS_DIR, VERBATIM_DISCORD_USER_COOLDOWN="0",
+                  VERBATIM_DISCORD_GUILD_RATE="0/60", VERBATIM_DISCORD_SHUTDOWN_GRACE="0")
+    proc = BotProcess(env, tmp_path, tmp_path / "bot.log").start()
+    try:
+        wait_connected(standin, proc, sessions=standin.sessions + 1)
+        requests = [("ask", {"question": QUESTIONS[i % len(QUESTIONS)]}, standin.new_user(f"g{i}")) for i in range(50)]
+        its = standin.slash_many(requests, locale="en-US")
+        standin.wait_for(lambda: all(it.callback for it in its), timeout=30, what="50 deferrals")
+        proc.proc.send_signal(15)
+        assert proc.proc.wait(30) == 0, proc.log()[-3000:]
+    finally:
+        if proc.alive():
+            proc.proc.kill()
+    assert [it.id for it in its if not it.answered] == [], "none left silent"
+    finals = [it.final() for it in its]
+    french = [i % len(QUESTIONS) % 2 == 0 for i in range(50)]  # QUESTIONS alternate French and English
+    told_fr = [m for m, fr in zip(finals, french) if fr and "Reposez la question dans une minute" in (m.get("content") or "")]
+    told_en = [m for m, fr in zip(finals, french) if not fr and "Please ask again in a minute" in (m.get("content") or "")]
+    answered = [m for m in finals if is_quoted_answer(m)]
+    assert told_fr and told_en, "the askers still waiting were told, each in their question's language"
+    assert len(told_fr) + len(told_en) + len(answered) == 50
+    assert all(not m["embeds"] and not m.get("components") for m in told_fr + told_en)
+    print(f"\n[discord shutdown, no grace] {len(answered)} answered, {len(told_fr) + len(told_en)} told to ask again")

@@ -114,8 +114,11 @@ class AnswersKeeper:
         self._queue.put(write)
 
     def is_pending(self, answer_id: int) -> bool:
+        return self.pending(answer_id) is not None
+
+    def pending(self, answer_id: int) -> PendingAnswer | None:
         with self._pending_lock:
-            return answer_id in self._pending
+            return self._pending.get(answer_id)
 
     def latest_pending_in(self, channel_id: int) -> int | None:
         with self._pending_lock:

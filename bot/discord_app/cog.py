@@ -27,7 +27,7 @@ from bot.render.discord_phrases import lang_of_locale, say
 from index.errors import VerbatimError
 from index.language import detect_language
 
-from .answers_keeper import StoreBusy
+from .answers_keeper import PendingAnswer, StoreBusy
 from .answers_store import StoredAnswer
 from .buttons import answer_view, share_view
 from .delivery import acknowledge, deliver, reply_privately
@@ -44,7 +44,7 @@ def send_kwargs(payload: Payload) -> dict:
     return {"content": payload.content or None, "embeds": [discord.Embed.from_dict(e) for e in payload.embeds]}
 
 
-def visible_in(stored: StoredAnswer, guild_id: int | None, channel_id: int | None) -> bool:
+def visible_in(stored: "StoredAnswer | PendingAnswer", guild_id: int | None, channel_id: int | None) -> bool:
     """An answer is shown only where it was asked: its server, or its DM channel."""
     if stored.guild_id is not None:
         return stored.guild_id == guild_id
@@ -183,7 +183,8 @@ class AskCog(commands.Cog):
     async def _stored_here(self, interaction: discord.Interaction, answer_id: int) -> StoredAnswer | None:
         """The stored answer if it may be shown here; None after a polite reply saying why not."""
         lang = lang_of_locale(interaction.locale)
-        if self.bot.answers.is_pending(answer_id):
+        pending = self.bot.answers.pending(answer_id)
+        if pending is not None and visible_in(pending, interaction.guild_id, interaction.channel_id):
             await reply_privately(interaction, say(lang, "not_stored_yet", id=answer_id))
             return None
         try:
@@ -212,6 +213,12 @@ class AskCog(commands.Cog):
         await interaction.response.send_message(**send_kwargs(payload), ephemeral=False)
 
     async def record_vote(self, interaction: discord.Interaction, answer_id: int, vote: int) -> None:
+        pending = self.bot.answers.pending(answer_id)
+        if pending is not None and visible_in(pending, interaction.guild_id, interaction.channel_id):
+            # The writer stores in order: the vote lands right after its answer.
+            self.bot.answers.save_vote(answer_id, interaction.user.id, vote)
+            await interaction.response.send_message(say(lang_of_locale(interaction.locale), "thanks"), ephemeral=True)
+            return
         stored = await self._stored_here(interaction, answer_id)
         if stored is None:
             return

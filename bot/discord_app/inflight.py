@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 
 TELL_SHARE = 0.25  # of the grace period kept for telling the askers that could not be answered
 TELL_MAX = 1.5
+TELL_MIN = 0.5  # even with no grace at all, the askers are told
 
 
 @dataclass
@@ -68,7 +69,7 @@ class InFlight:
         started = len(self._jobs)
         if not self._jobs:
             return report
-        tell_budget = min(TELL_MAX, grace * TELL_SHARE)
+        tell_budget = max(TELL_MIN, min(TELL_MAX, grace * TELL_SHARE))
         log.info("finishing %d answer(s) in flight (up to %.1f s)", started, grace)
         finishing = asyncio.ensure_future(asyncio.wait(list(self._jobs), timeout=max(0.0, grace - tell_budget)))
         hurry = asyncio.ensure_future(self._hurry.wait())
