@@ -68,6 +68,7 @@ class InFlight:
         report = DrainReport()
         started = len(self._jobs)
         if not self._jobs:
+            log.info("shutdown drain: nothing in flight")
             return report
         tell_budget = max(TELL_MIN, min(TELL_MAX, grace * TELL_SHARE))
         log.info("finishing %d answer(s) in flight (up to %.1f s)", started, grace)

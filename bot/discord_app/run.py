@@ -44,7 +44,7 @@ async def serve(config: BotConfig, settings: "Settings", force_sync: bool = Fals
     def on_signal(sig: signal.Signals) -> None:
         """First signal: a graceful shutdown (drain, store, close). A second one: stop waiting."""
         if not stopping:
-            log.info("%s received: finishing the answers in flight (up to %.1f s), then stopping", sig.name,
+            log.info("%s received, shutting down: finishing the answers in flight (up to %.1f s) first", sig.name,
                      config.shutdown_grace)
             stopping.append(loop.create_task(bot.shutdown(), name="verbatim-shutdown"))
         else:
