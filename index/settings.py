@@ -32,6 +32,7 @@ class Settings:
     abstain_min_keyword_evidence: float
     align_min_cosine: float
     answer_min_score_alone: float
+    answer_kind_passages: int
     max_question_chars: int
     fusion: str
     keyword_index: str
@@ -41,6 +42,8 @@ class Settings:
     candidates: int
     comment_intent: float
     question_sentence_penalty: float
+    lexicon_weight: float
+    lexicon: str
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides) -> "Settings":
