@@ -151,7 +151,7 @@ def _hash(tmp_path: Path, max_chars: int, env: dict | None = None) -> str:
         await bot.tree.set_translator(FrenchDescriptions())
         await bot.add_cog(AskCog(bot))
         digest = await bot.commands_hash()
-        bot.store.close()
+        bot.answers.close(0.1)
         return digest
 
     return asyncio.run(go())

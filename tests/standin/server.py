@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -69,6 +70,18 @@ class Interaction:
 
 
 @dataclass
+class Failure:
+    """An injected failure: the next `times` requests matching `method` and `path` get `status`."""
+
+    method: str
+    path: re.Pattern
+    status: int
+    times: int
+    retry_after: float | None = None
+    hits: int = 0
+
+
+@dataclass
 class Sent:
     """A message the bot created in a channel."""
 
@@ -103,6 +116,9 @@ class DiscordStandIn:
         self.heartbeats: list[float] = []
         self.identifies: list[dict] = []
         self.sessions = 0
+        self.failures: list[Failure] = []
+        self.ack_window: float | None = None  # when set, a first response later than this is refused (10062)
+        self.expired: list[str] = []  # interactions whose first response came too late
         self._ws: web.WebSocketResponse | None = None
         self._seq = 0
         self._cond = threading.Condition()
@@ -250,6 +266,10 @@ class DiscordStandIn:
             self.violation(f"{request.method} {path} with a wrong Authorization header")
             return json_response({"message": "401: Unauthorized", "code": 0}, status=401)
         body = await self._body(request)
+        injected = self._injected_failure(request.method, path)
+        if injected is not None:
+            self._changed()
+            return injected
         parts = path.strip("/").split("/")
         try:
             response = await self._route(request.method, parts, body, request)
@@ -259,6 +279,29 @@ class DiscordStandIn:
             self.violation(f"unexpected route {request.method} {path}")
             return json_response({"message": "404: Not Found", "code": 0}, status=404)
         return response
+
+    # ----- failure injection ----------------------------------------------------------------------------
+
+    def fail(self, method: str, path: str, status: int, times: int = 1, retry_after: float | None = None) -> Failure:
+        """Make the next `times` `method` requests whose path matches the regex `path` fail with `status`
+        (429: a rate limit with `retry_after`, as Discord sends it through its proxy; 5xx: a server error)."""
+        failure = Failure(method, re.compile(path), status, times, retry_after)
+        self.failures.append(failure)
+        return failure
+
+    def _injected_failure(self, method: str, path: str) -> web.Response | None:
+        for f in self.failures:
+            if f.hits < f.times and f.method == method and f.path.search(path):
+                f.hits += 1
+                if f.status == 429:
+                    retry = f.retry_after if f.retry_after is not None else 1.0
+                    return web.Response(
+                        body=json.dumps({"message": "You are being rate limited.", "retry_after": retry,
+                                         "global": False, "code": 0}).encode(),
+                        status=429, content_type="application/json",
+                        headers={"Via": "1.1 google", "Retry-After": str(max(1, int(retry + 0.999)))})
+                return json_response({"message": f"{f.status}: Server Error", "code": 0}, status=f.status)
+        return None
 
     async def _body(self, request: web.Request) -> dict | list | None:
         if not request.can_read_body:
@@ -320,6 +363,9 @@ class DiscordStandIn:
         it = self.interactions.get(interaction_id)
         if it is None or it.token != token:
             self.violation(f"callback for unknown interaction {interaction_id}")
+            return json_response({"message": "Unknown interaction", "code": 10062}, status=404)
+        if self.ack_window is not None and it.callback is None and time.monotonic() - it.sent_at > self.ack_window:
+            self.expired.append(interaction_id)
             return json_response({"message": "Unknown interaction", "code": 10062}, status=404)
         if it.callback is not None:
             self.violation(f"interaction {interaction_id} acknowledged twice")
@@ -439,6 +485,31 @@ class DiscordStandIn:
         it = Interaction(iid, token, kind, payload, 0.0)
         self.interactions[iid], self.by_token[token] = it, it
         return it
+
+    def send_raw_interaction(self, kind: int, data: dict, *, user: dict | None = None, channel: str = "general",
+                             locale: str = "fr", message: dict | None = None,
+                             mutate: Callable[[dict], None] | None = None) -> Interaction:
+        """An interaction as a raw API client could shape it: `mutate` edits the payload before it is sent
+        (drop the user, break an id, change the type)."""
+        it = self._interaction(kind, data, user=user, channel=channel, locale=locale, message=message)
+        if mutate is not None:
+            mutate(it.payload)
+            it.type = it.payload.get("type", it.type)
+        self._send_interactions([it])
+        return it
+
+    def dispatch_raw(self, event: str, data: dict) -> None:
+        """Any gateway event, well formed or not."""
+        self._call(self._dispatch(event, data))
+
+    def message_payload(self, content: str, *, user: dict | None = None, channel: str = "general") -> dict:
+        """A MESSAGE_CREATE payload mentioning the bot, for tests that break it before dispatching."""
+        user = user or self.new_user()
+        msg = o.message(o.snowflake(), self.channels[channel], user, {"content": content}, guild_id=self.guild_id)
+        msg["member"] = {k: v for k, v in o.member(user).items() if k != "user"}
+        msg["mentions"] = [self.bot_user]
+        msg["mention_roles"] = []
+        return msg
 
     def _command_data(self, name: str, options: dict, focused: str | None = None, subcommand: str | None = None) -> dict:
         """`subcommand`: "set" for `/article set` (its options go inside the subcommand option, as Discord sends them)."""
