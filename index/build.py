@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable
 
-
 from . import store
 from .chunking import ChunkerParams, chunk_document, sentence_spans
 from .corpus.fingerprint import corpus_hash
@@ -85,7 +84,7 @@ def build_index(settings: Settings, embedder: Embedder | None = None, progress: 
             spans = [sentence_spans(p.text) or [(0, len(p.text))] for p in passages]
             sentence_texts = [p.text[s:e] for p, ss in zip(passages, spans) for s, e in ss]
             lap("chunking")
-            keywords = KeywordIndex.fit([p.text for p in passages])
+            keywords = KeywordIndex.fit([p.text for p in passages], lexicon=settings.lexicon)
             words = corpus_words(keywords)
             lap("keywords")
             encoder = CachedEncoder(embedder, cache, BATCH)
@@ -111,7 +110,7 @@ def build_index(settings: Settings, embedder: Embedder | None = None, progress: 
                 "corpus_hash": fingerprint,
                 "documents": [d.id for d in docs],
                 "counts": {"documents": len(docs), "passages": len(passages), "sentences": len(sentence_texts),
-                           "words": len(keywords.vocabulary.forms)},
+                           "words": len(keywords.vocabulary.forms), "english_glosses": len(keywords.glosses)},
                 "chunker": params.to_dict() | {"embedded_context": "title | section or comment number | text"},
                 "packages": store.package_versions(),
                 "embedding_cache": {"embedded": encoder.embedded, "reused": encoder.reused},

@@ -32,6 +32,7 @@ class Settings:
     abstain_min_keyword_evidence: float
     align_min_cosine: float
     answer_min_score_alone: float
+    answer_kind_passages: int
     max_question_chars: int
     fusion: str
     keyword_index: str
@@ -41,6 +42,17 @@ class Settings:
     candidates: int
     comment_intent: float
     question_sentence_penalty: float
+    lexicon_weight: float
+    lexicon: str
+    document_weight: float
+    document_title: float
+    document_title_keyword: float
+    document_support: float
+    document_keyword: float
+    document_diversity: float
+    document_within: float
+    document_centroid: float
+    document_expand: int
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides) -> "Settings":
