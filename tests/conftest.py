@@ -11,6 +11,8 @@ import pytest
 
 from index.settings import PROJECT_ROOT, Settings
 
+pytest_plugins = ["tests.pg_fixtures"]  # a real PostgreSQL + pgvector server: pg_server, pg_url, pg_database_url
+
 # Tests never reach a model hub: every model comes from an installed package.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
