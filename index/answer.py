@@ -1,6 +1,7 @@
 """From ranked passages to an answer: which to quote, which sentence to highlight, or to abstain."""
 from __future__ import annotations
 
+from .evidence import CollectionSpread, absent_names, collection_evidence
 from .model import Answer, Hit, Lang, Scope
 from .ranking import Ranked
 from .ranking.answer_types import asked_kind, holds
@@ -8,7 +9,7 @@ from .settings import Settings
 from .store import StoredIndex
 
 
-def should_abstain(ranked: Ranked, settings: Settings) -> bool:
+def should_abstain(ranked: Ranked, settings: Settings, evidence: float | None = None, absent: float = 0.0) -> bool:
     """Says "not in the article" unless the question is tied to it by its words or, failing that, by meaning:
 
     - dense backstop: the top-ranked passage (or its best sentence) is less similar than `abstain_min_score`;
@@ -18,16 +19,35 @@ def should_abstain(ranked: Ranked, settings: Settings) -> bool:
       passage is at least `answer_min_score_alone` similar, as French questions in everyday words about
       the article are ("Que s'est-il passé ce week-end ?") and off-topic ones are not (docs/retrieval.md),
       or it asks what the readers said ("Quel lecteur se moque de toute cette histoire ?"): a question
-      about the comments is about this page, whatever its words.
+      about the comments is about this page, whatever its words;
+    - over many documents (index.evidence): `evidence` is the keyword evidence with each word weighted by how
+      few documents hold it (ranked.keyword_evidence when None), and a question whose names the collection
+      never mentions (`absent`, their rarity) at least as much as its evidence ties it to the collection is
+      abstained, however close in meaning ("Comment installer Python sur Windows ?" beside a Windows entry).
     """
     if not len(ranked.ids):
         return True
     dense = float(ranked.dense[0])
     if dense < settings.abstain_min_score:
         return True
-    if ranked.about_comments or dense >= settings.answer_min_score_alone:
+    if ranked.about_comments:
         return False
-    return ranked.keyword_evidence < settings.abstain_min_keyword_evidence
+    evidence = ranked.keyword_evidence if evidence is None else evidence
+    if absent > 0 and absent >= evidence:
+        return True
+    if dense >= settings.answer_min_score_alone:
+        return False
+    return evidence < settings.abstain_min_keyword_evidence
+
+
+def judged_evidence(question: str, ranked: Ranked, stored: StoredIndex, settings: Settings) -> tuple[float, float]:
+    """The keyword evidence weighted by document spread, and the weight of the names the collection lacks."""
+    vocabulary = stored.keywords.vocabulary
+    spread = CollectionSpread.of(stored, settings.abstain_spread)
+    evidence = collection_evidence(question, vocabulary, spread, ranked.keyword_evidence) \
+        if spread.documents > 1 and settings.abstain_spread else ranked.keyword_evidence
+    absent = settings.abstain_absent_names * absent_names(question, vocabulary) if settings.abstain_absent_names else 0.0
+    return evidence, absent
 
 
 def lacks_asked_kind(question: str, hits: tuple[Hit, ...], settings: Settings) -> str | None:
@@ -48,7 +68,8 @@ def compose_answer(question: str, language: Lang, ranked: Ranked, stored: Stored
         for rank, (pid, score, sentence) in enumerate(zip(ranked.ids, ranked.scores, ranked.best_sentence), start=1)
     )
     missing_kind = lacks_asked_kind(question, hits, settings) if hits else None
-    answered = not should_abstain(ranked, settings) and missing_kind is None
+    evidence, absent = judged_evidence(question, ranked, stored, settings) if hits else (0.0, 0.0)
+    answered = not should_abstain(ranked, settings, evidence, absent) and missing_kind is None
     quoted: tuple[Hit, ...] = ()
     if answered:
         best = hits[0].score
@@ -58,5 +79,7 @@ def compose_answer(question: str, language: Lang, ranked: Ranked, stored: Stored
                   extra={"dense": [round(float(d), 4) for d in ranked.dense],
                          "matched_terms": ranked.matched_terms,
                          "keyword_evidence": round(ranked.keyword_evidence, 2),
+                         "collection_evidence": round(evidence, 2),
+                         "absent_names": round(absent, 2),
                          "second_look": ranked.second_look,
                          "missing_kind": missing_kind})

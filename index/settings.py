@@ -30,6 +30,8 @@ class Settings:
     quote_margin: float
     abstain_min_score: float
     abstain_min_keyword_evidence: float
+    abstain_spread: float
+    abstain_absent_names: float
     align_min_cosine: float
     answer_min_score_alone: float
     answer_kind_passages: int

@@ -1,0 +1,88 @@
+"""Abstention over many documents (index/evidence.py, index/answer.py): a word many documents hold is weak
+evidence, and a question naming what the collection never mentions is about something else.
+
+Real parts: the real e5 model and a real build of a small archive, the seed article plus six real CNIL
+help-centre entries copied from the shared evaluation corpus (five of which mention 2018, one Windows 10).
+"""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from index.evidence import CollectionSpread, absent_names
+from index.settings import Settings
+from index.text_norm import term
+
+from .conftest import CORPUS_DIR
+
+CNIL_CORPUS = Path("/work/shared/eval/cnil/corpus")
+ENTRIES = ("cnil-023-windows-10-quelles-precautions-elementaires-prendre",
+           "cnil-262-la-cnil-a-t-elle-une-copie-des-fichiers-qui-lui-sont-declare",
+           "cnil-266-comment-obtenir-la-liste-des-declarations-faites-a-la-cnil-p",
+           "cnil-161-taj-traitement-d-antecedents-judiciaires-anciens-stic-et-jud",
+           "cnil-332-credits-aux-personnes-physiques-que-faire",
+           "cnil-341-opticiens-lunetiers-que-faire")
+WINDOWS = ENTRIES[0]
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory, e5_embedder):
+    from index.build import build_index
+    from index.service import Retriever
+
+    sources = [CNIL_CORPUS / f"{e}.md" for e in ENTRIES]
+    if not all(p.exists() for p in sources):
+        pytest.skip(f"the CNIL corpus is not at {CNIL_CORPUS}")
+    corpus = tmp_path_factory.mktemp("abstain-corpus")
+    for path in [*CORPUS_DIR.glob("*.md"), *sources]:
+        shutil.copy(path, corpus / path.name)
+    settings = Settings.from_env(env={}, data_dir=str(tmp_path_factory.mktemp("abstain-data")),
+                                 corpus_dir=str(corpus))
+    build_index(settings, e5_embedder)
+    return Retriever.open(settings, build_if_missing=False)
+
+
+def _stored(retriever):
+    return retriever._loaded.stored
+
+
+def test_a_question_sharing_only_a_year_many_entries_hold_is_abstained(archive):
+    question = "Quel album s'est le mieux vendu en 2018 ?"
+    stored = _stored(archive)
+    found, _ = stored.keywords.vocabulary.match(question)
+    assert set(found) == {term("2018", "fr")}  # the one word it shares with the collection
+    spread = CollectionSpread.of(stored)
+    assert spread.documents == 7 and spread.df[term("2018", "fr")] >= 5
+    answer = archive.ask(question)
+    assert answer.extra["keyword_evidence"] >= Settings.from_env(env={}).abstain_min_keyword_evidence  # before
+    assert not answer.answered
+    counted_flat = archive.__class__(Settings.from_env(env={"VERBATIM_ABSTAIN_SPREAD": "0"}, data_dir=str(
+        archive.settings.data_dir), corpus_dir=str(archive.settings.corpus_dir)), archive.embedder, archive._loaded)
+    assert counted_flat.ask(question).answered  # what the rule changes: without the spread it was answered
+
+
+def test_a_question_naming_what_no_document_mentions_is_abstained_beside_a_close_entry(archive):
+    answer = archive.ask("Comment installer Perl sur Windows 10 ?")
+    assert answer.hits[0].passage.location.doc_id == WINDOWS  # the nearest entry is the Windows one...
+    assert answer.extra["absent_names"] > 0
+    assert not answer.answered  # ...but it says nothing of Perl
+
+
+def test_on_topic_questions_are_answered_from_their_document(archive):
+    seed = archive.ask("Qui est Emmett Shear ?")
+    assert seed.answered and seed.quoted[0].passage.location.doc_id not in ENTRIES
+    windows = archive.ask("Quels paramètres de vie privée régler quand on installe Windows 10 ?")
+    assert windows.answered and windows.quoted[0].passage.location.doc_id == WINDOWS
+
+
+def test_one_document_keeps_every_word_in_full_and_names_it_holds_weigh_nothing(archive):
+    passages = [SimpleNamespace(text="Sam Altman rejoint Microsoft en 2018.", location=SimpleNamespace(doc_id="a"))]
+    one = CollectionSpread(passages)
+    assert one.documents == 1 and one.weight(term("2018", "fr")) == 1.0
+    vocabulary = _stored(archive).keywords.vocabulary
+    assert absent_names("Que dit la CNIL sur Windows 10 ?", vocabulary) == 0  # both are in the collection
+    assert absent_names("Which French minister met Sam Altman?", vocabulary) < 0.5  # an everyday word, capitalised
+    assert absent_names("Comment installer Perl sur Windows 10 ?", vocabulary) >= 1.5  # a rare name
