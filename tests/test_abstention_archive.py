@@ -2,7 +2,7 @@
 evidence, and a question naming what the collection never mentions is about something else.
 
 Real parts: the real e5 model and a real build of a small archive, the seed article plus six real CNIL
-help-centre entries copied from the shared evaluation corpus (five of which mention 2018, one Windows 10).
+help-centre entries copied from the shared evaluation corpus into tests/data/cnil_sample/ (five of which mention 2018, one Windows 10).
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from index.text_norm import term
 
 from .conftest import CORPUS_DIR
 
-CNIL_CORPUS = Path("/work/shared/eval/cnil/corpus")
+CNIL_CORPUS = Path(__file__).parent / "data" / "cnil_sample"  # six entries of the shared CNIL set
 ENTRIES = ("cnil-023-windows-10-quelles-precautions-elementaires-prendre",
            "cnil-262-la-cnil-a-t-elle-une-copie-des-fichiers-qui-lui-sont-declare",
            "cnil-266-comment-obtenir-la-liste-des-declarations-faites-a-la-cnil-p",
