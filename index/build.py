@@ -16,6 +16,7 @@ from .embedders import Embedder, make_embedder
 from .ranking.alignment import embed_forms
 from .ranking.keyword import KeywordIndex
 from .model import Passage
+from .preflight import check_build_possible
 from .settings import Settings
 
 Progress = Callable[[int, int], None]  # (done, total) texts embedded: passages, sentences, corpus words
@@ -50,6 +51,7 @@ def embedded_text(passage: Passage) -> str:
 
 def build_index(settings: Settings, embedder: Embedder | None = None, progress: Progress | None = None) -> BuildSummary:
     started = time.perf_counter()
+    check_build_possible(settings.data_dir, settings.corpus_dir)  # writable, space: before any model work
     embedder = embedder or make_embedder(settings.embedder, settings.model)
     with store.build_lock(settings.data_dir):
         store.clean_partials(settings.data_dir)

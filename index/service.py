@@ -20,6 +20,7 @@ from .embedders import Embedder, make_embedder
 from .errors import IndexMismatch, IndexMissing, VerbatimError
 from .language import detect_language
 from .model import Answer, Scope
+from .preflight import check_build_possible
 from .questions import clean_question
 from .ranking import Ranked, Ranker, Weights
 from .settings import Settings
@@ -49,6 +50,8 @@ class Retriever:
              on_build: "callable | None" = None, progress: Progress | None = None) -> "Retriever":
         """Loads the current build; with none yet, builds one first (calling `on_build()` to say so)."""
         settings = settings or Settings.from_env()
+        if build_if_missing and store.current_build_id(settings.data_dir) is None:
+            check_build_possible(settings.data_dir, settings.corpus_dir)  # before the model loads
         embedder = make_embedder(settings.embedder, settings.model)
         if store.current_build_id(settings.data_dir) is None:
             if not build_if_missing:

@@ -5,11 +5,15 @@
       current -> builds/<build_id>
       build.lock
 
+Directories index code creates here are 0700 and its files 0600 (stricter if the umask says so):
+the data directory also holds the bot's store of user ids and questions (index.private_files).
+
 A build that dies half-way leaves only a `.partial` directory behind; `current` still points at
 the last complete build. Loading re-checks the manifest so a mismatch is an error, never a wrong answer.
 """
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import json
@@ -17,7 +21,7 @@ import os
 import shutil
 import time
 import uuid
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -28,6 +32,8 @@ from .ann import DEFAULT_KIND, Ann, load_ann, make_ann
 from .build_checks import (MAX_MANIFEST_BYTES, BuildDamaged, check_keyword_arrays, check_manifest, check_passage_row,
                            check_vectors, regular_file_inside)
 from .errors import IndexCorrupt, IndexMismatch, IndexMissing, VerbatimError
+from .preflight import unusable
+from .private_files import DIR_MODE, file_mode, make_private, make_private_dir, private_opener
 from .ranking.keyword import KeywordIndex
 from .model import Location, Passage
 
@@ -77,8 +83,10 @@ def new_build_id() -> str:
 
 @contextmanager
 def build_lock(data_dir: Path) -> Iterator[None]:
-    data_dir.mkdir(parents=True, exist_ok=True)
-    with open(data_dir / "build.lock", "w") as lock:
+    make_private_dir(data_dir)
+    with open(data_dir / "build.lock", "w", opener=private_opener) as lock:
+        with suppress(OSError):  # a lock file left by an older version was 0644; another owner's stays as is
+            os.fchmod(lock.fileno(), file_mode())
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -89,26 +97,52 @@ def build_lock(data_dir: Path) -> Iterator[None]:
 def write_build(data_dir: Path, build_id: str, manifest: dict, passages: list[Passage],
                 sentences: list[list[tuple[int, int]]], passage_vectors: np.ndarray,
                 sentence_vectors: np.ndarray, keywords: KeywordIndex) -> Path:
-    """Writes a complete build next to the others, then switches `current` to it atomically."""
+    """Writes a complete build next to the others, then switches `current` to it atomically.
+
+    The build directory is 0700 and its files 0600 (index.private_files). If anything fails (a full
+    disk, Ctrl-C) the half-written `.partial` directory is removed and the current build stays.
+    """
     final = builds_dir(data_dir) / build_id
     partial = final.with_name(build_id + ".partial")
-    partial.mkdir(parents=True)
-    with open(partial / PASSAGES, "w", encoding="utf-8") as out:
-        for passage, spans in zip(passages, sentences):
-            row = {"id": passage.id, "text": passage.text, "location": passage.location.to_dict(), "sentences": spans}
-            out.write(json.dumps(row, ensure_ascii=False) + "\n")
-    index = make_ann(manifest.get("ann", DEFAULT_KIND), passage_vectors.shape[1])
-    index.add(passage_vectors)  # one add: an IVF index trains on the whole set here
-    index.save(partial / PASSAGE_VECTORS)
-    np.save(partial / SENTENCE_VECTORS, sentence_vectors)
-    np.savez(partial / KEYWORDS, **keywords.to_arrays())
-    manifest = dict(manifest, ann_params=index.params(), build_id=build_id, schema_version=SCHEMA_VERSION,
-                    files={name: _sha256(partial / name) for name in DATA_FILES})
-    (partial / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", "utf-8")
-    _fsync_dir(partial)
-    os.rename(partial, final)
+    make_private_dir(builds_dir(data_dir))
+    partial.mkdir(mode=DIR_MODE)
+    os.chmod(partial, DIR_MODE)
+    try:
+        with open(partial / PASSAGES, "w", encoding="utf-8", opener=private_opener) as out:
+            for passage, spans in zip(passages, sentences):
+                row = {"id": passage.id, "text": passage.text, "location": passage.location.to_dict(),
+                       "sentences": spans}
+                out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        index = make_ann(manifest.get("ann", DEFAULT_KIND), passage_vectors.shape[1])
+        index.add(passage_vectors)  # one add: an IVF index trains on the whole set here
+        index.save(partial / PASSAGE_VECTORS)
+        np.save(partial / SENTENCE_VECTORS, sentence_vectors)
+        np.savez(partial / KEYWORDS, **keywords.to_arrays())
+        manifest = dict(manifest, ann_params=index.params(), build_id=build_id, schema_version=SCHEMA_VERSION,
+                        files={name: _sha256(partial / name) for name in DATA_FILES})
+        with open(partial / MANIFEST, "w", encoding="utf-8", opener=private_opener) as out:
+            out.write(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+        for child in partial.iterdir():  # FAISS and numpy created theirs with the usual 0644
+            make_private(child)
+        _fsync_dir(partial)
+        os.rename(partial, final)
+    except BaseException as e:
+        full = _nearly_full(data_dir)
+        shutil.rmtree(partial, ignore_errors=True)
+        if isinstance(e, OSError):
+            raise unusable(data_dir, e) from None
+        if full and isinstance(e, Exception):  # FAISS reports a failed write as a RuntimeError
+            raise unusable(data_dir, OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))) from None
+        raise
     switch_current(data_dir, build_id)
     return final
+
+
+def _nearly_full(data_dir: Path) -> bool:
+    try:
+        return shutil.disk_usage(data_dir).free < 1 << 20
+    except OSError:
+        return False
 
 
 def switch_current(data_dir: Path, build_id: str) -> None:
