@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import gc
 import json
 import os
@@ -43,11 +44,20 @@ def _dispatch(argv: list[str] | None) -> int:
     except BrokenPipeError:
         return 0
     except Exception as e:  # last resort: a one-line message, the traceback only on request
+        if isinstance(e, OSError) and e.errno in _FILE_SYSTEM_REFUSALS:
+            # The disk or the permissions refused (a read-only mount, a full disk): the file and the
+            # reason say what to fix; no traceback helps.
+            verb = "write" if e.errno in (errno.EROFS, errno.ENOSPC, errno.EDQUOT) else "open"
+            print(f"verbatim: error: cannot {verb} {e.filename or 'a file'}: {e.strerror}", file=sys.stderr)
+            return 1
         if os.environ.get("VERBATIM_DEBUG"):
             raise
         print(f"verbatim: unexpected error: {type(e).__name__}: {e} (set VERBATIM_DEBUG=1 for details)",
               file=sys.stderr)
         return 70
+
+
+_FILE_SYSTEM_REFUSALS = {errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM}
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -99,3 +99,23 @@ def test_a_lone_surrogate_is_refused_clearly(question):
 
 def test_a_valid_astral_character_is_still_accepted():
     assert clean_question("Qui a posté 🙂 ?", 1000) == "Qui a posté 🙂 ?"
+
+
+def test_a_write_the_file_system_refuses_is_one_clear_line_not_an_unexpected_error(tmp_path):
+    """Any command writing to a read-only place (here `corpus import` into a read-only corpus)."""
+    from .conftest import SEED_PAGE, run_cli
+    from .test_store_disk import _mount_tmpfs, _umount
+
+    disk = tmp_path / "ro"
+    if not _mount_tmpfs(disk, "1m"):
+        pytest.skip("cannot mount a tmpfs here (needs root)")
+    try:
+        (disk / "corpus").mkdir()
+        subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)
+        result = run_cli("corpus", "import", str(SEED_PAGE), "--id", "x", data_dir=tmp_path / "d",
+                         corpus_dir=disk / "corpus")
+    finally:
+        _umount(disk)
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.count("\n") == 1 and "Read-only file system" in result.stderr
+    assert "unexpected" not in result.stderr and str(disk / "corpus") in result.stderr
