@@ -4,36 +4,53 @@
 # The index is built into the /data volume at first start (10-20 s on a small CPU), not at image
 # build time: the volume also holds the answers database, and `verbatim index build` run in the
 # container later (docker exec verbatim verbatim index build) is picked up without a restart.
-FROM python:3.11-slim
+#
+# BASE is any image with python3 >= 3.11 (tomllib) and its venv module: the default for users, or a
+# local Debian root with Debian's python3 + python3-venv (what CI builds on, where no image registry
+# is reachable: see .ci/base-image). Everything is installed into /opt/venv, so nothing depends on
+# where the base keeps its Python.
+ARG BASE=python:3.12-slim
+FROM ${BASE}
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    PYTHONPATH=/app \
+    VIRTUAL_ENV=/opt/venv \
+    PATH=/opt/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     GOMP_SPINCOUNT=10000 \
     VERBATIM_DATA_DIR=/data \
     VERBATIM_CORPUS_DIR=/app/corpus
 
 WORKDIR /app
+# The bot's own unprivileged user, and its data directory (the volume below); 0700: it holds user ids.
+RUN useradd --create-home --uid 10001 verbatim && mkdir /data && chown verbatim:verbatim /data && chmod 700 /data
 
 # Dependencies only, from pyproject.toml: this layer stays cached until the dependencies change.
+# Only the default dependencies (CPU only, no torch). pip uses the system CA bundle when there is
+# one, so a bundle mounted at build time (-v host-bundle:/etc/ssl/certs/ca-certificates.crt:ro)
+# is honoured; without one pip keeps its own.
 COPY pyproject.toml ./
-RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
+RUN python3 -m venv /opt/venv \
+    && if [ -s /etc/ssl/certs/ca-certificates.crt ]; then export PIP_CERT=/etc/ssl/certs/ca-certificates.crt; fi \
+    && python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
         > /tmp/requirements.txt \
     && pip install -r /tmp/requirements.txt \
-    && rm /tmp/requirements.txt
+    && rm /tmp/requirements.txt \
+    && python -m compileall -q /opt/venv/lib
 
-# The application itself (changes often, installs nothing).
+# The application itself (changes often, installs nothing): the code stays in /app, on the venv's
+# path through a .pth file, so the corpus and defaults sit where the code expects them.
 COPY index ./index
 COPY bot ./bot
 COPY corpus ./corpus
 # Bytecode now, as root: the app directory is read-only to the bot's user (and PYTHONDONTWRITEBYTECODE
 # is set), so without it every start would compile every module again (~40 ms of `verbatim ask`).
-RUN python -m compileall -q index bot
-RUN printf '#!/bin/sh\nexec python -m bot.cli "$@"\n' > /usr/local/bin/verbatim && chmod 755 /usr/local/bin/verbatim
+RUN python -m compileall -q index bot \
+    && python -c "import site; open(site.getsitepackages()[0] + '/verbatim-app.pth', 'w').write('/app\n')" \
+    && printf '#!/bin/sh\nexec /opt/venv/bin/python -m bot.cli "$@"\n' > /opt/venv/bin/verbatim \
+    && chmod 755 /opt/venv/bin/verbatim
 
-RUN useradd --create-home --uid 10001 verbatim && mkdir /data && chown verbatim:verbatim /data
 USER verbatim
 VOLUME ["/data"]
 

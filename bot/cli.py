@@ -1,4 +1,4 @@
-"""The `verbatim` command line: import articles, build the index, ask questions, run the bot."""
+"""The `verbatim` command line: import articles (see corpus_commands), build the index, ask questions, run the bot."""
 from __future__ import annotations
 
 import argparse
@@ -6,7 +6,6 @@ import errno
 import gc
 import json
 import os
-import shutil
 import sys
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from index.errors import VerbatimError
 from index.questions import clean_question
 
 from .batch import argv_text, read_batch
+from .corpus_commands import add_corpus_commands
 from .discord_app.options import add_arguments as add_run_arguments
 from .progress import progress_bar
 
@@ -71,12 +71,7 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(metavar="COMMAND")
 
     corpus = commands.add_parser("corpus", help="manage articles").add_subparsers(metavar="ACTION")
-    imp = corpus.add_parser("import", parents=[common], help="turn captured page text into a corpus article")
-    imp.add_argument("page", type=Path, help="page text file, as captured from the site")
-    imp.add_argument("--id", help="document id (default: from the source, date and title)")
-    imp.add_argument("--source", default="Next INpact", help="publication name")
-    imp.add_argument("--force", action="store_true", help="overwrite an existing article with the same id")
-    imp.set_defaults(handler=_corpus_import)
+    add_corpus_commands(corpus, common)
 
     index = commands.add_parser("index", help="build and inspect the search index").add_subparsers(metavar="ACTION")
     build = index.add_parser("build", parents=[common], help="build a new index and make it current")
@@ -114,32 +109,6 @@ def _settings(args: argparse.Namespace):
 
     return Settings.from_env(corpus_dir=args.corpus, data_dir=args.data_dir, embedder=args.embedder, model=args.model,
                              ann=getattr(args, "ann", None))
-
-
-def _corpus_import(args: argparse.Namespace) -> int:
-    from index.corpus import markdown_format
-    from index.corpus.page_import import import_page
-    from index.errors import CorpusError
-
-    settings = _settings(args)
-    try:
-        page = args.page.read_text("utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise CorpusError(f"cannot read {args.page}: {getattr(e, 'strerror', None) or e}") from None
-    pages = settings.corpus_dir / "pages"
-    provenance = pages / args.page.name
-    doc = import_page(page, doc_id=args.id, source=args.source, provenance=f"pages/{args.page.name}")
-    target = settings.corpus_dir / f"{doc.id}.md"
-    if target.exists() and not args.force:
-        raise CorpusError(f"{target} already exists; pass --force to overwrite it")
-    pages.mkdir(parents=True, exist_ok=True)
-    if provenance.resolve() != args.page.resolve():
-        shutil.copyfile(args.page, provenance)
-    target.write_text(markdown_format.dumps(doc), "utf-8")
-    comments = len(doc.comments)
-    print(f"imported {doc.id}: {len(doc.blocks) - comments} article blocks, {comments} comments -> {target}")
-    print("run `verbatim index build` to make it searchable")
-    return 0
 
 
 def _index_build(args: argparse.Namespace) -> int:

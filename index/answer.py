@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from .model import Answer, Hit, Lang, Scope
 from .ranking import Ranked
+from .ranking.answer_types import asked_kind, holds
 from .settings import Settings
 from .store import StoredIndex
 
@@ -29,6 +30,16 @@ def should_abstain(ranked: Ranked, settings: Settings) -> bool:
     return ranked.keyword_evidence < settings.abstain_min_keyword_evidence
 
 
+def lacks_asked_kind(question: str, hits: tuple[Hit, ...], settings: Settings) -> str | None:
+    """The kind of fact the question asks for (an age, an amount, a date, a number, a place) when none of its
+    best `answer_kind_passages` passages holds one: they do not answer it ("How old is Satya Nadella?"),
+    whatever their words and meaning share with it (index.ranking.answer_types). None otherwise."""
+    kind = asked_kind(question) if settings.answer_kind_passages > 0 else None
+    if kind is None or any(holds(h.passage.text, kind, question) for h in hits[: settings.answer_kind_passages]):
+        return None
+    return kind
+
+
 def compose_answer(question: str, language: Lang, ranked: Ranked, stored: StoredIndex, settings: Settings,
                    scope: Scope = "all") -> Answer:
     hits = tuple(
@@ -36,7 +47,8 @@ def compose_answer(question: str, language: Lang, ranked: Ranked, stored: Stored
             highlight=stored.sentences[pid][sentence])
         for rank, (pid, score, sentence) in enumerate(zip(ranked.ids, ranked.scores, ranked.best_sentence), start=1)
     )
-    answered = not should_abstain(ranked, settings)
+    missing_kind = lacks_asked_kind(question, hits, settings) if hits else None
+    answered = not should_abstain(ranked, settings) and missing_kind is None
     quoted: tuple[Hit, ...] = ()
     if answered:
         best = hits[0].score
@@ -46,4 +58,5 @@ def compose_answer(question: str, language: Lang, ranked: Ranked, stored: Stored
                   extra={"dense": [round(float(d), 4) for d in ranked.dense],
                          "matched_terms": ranked.matched_terms,
                          "keyword_evidence": round(ranked.keyword_evidence, 2),
-                         "second_look": ranked.second_look})
+                         "second_look": ranked.second_look,
+                         "missing_kind": missing_kind})

@@ -63,7 +63,7 @@ def build_index(settings: Settings, embedder: Embedder | None = None, progress: 
             passages += chunk_document(doc, params, embedder.count_tokens, first_id=len(passages))
         spans = [sentence_spans(p.text) or [(0, len(p.text))] for p in passages]
         sentence_texts = [p.text[s:e] for p, ss in zip(passages, spans) for s, e in ss]
-        keywords = KeywordIndex.fit([p.text for p in passages])
+        keywords = KeywordIndex.fit([p.text for p in passages], lexicon=settings.lexicon)
         total = len(passages) + len(sentence_texts) + len(keywords.vocabulary.forms)
         done = 0
 
@@ -91,7 +91,7 @@ def build_index(settings: Settings, embedder: Embedder | None = None, progress: 
             "corpus_hash": fingerprint,
             "documents": [d.id for d in docs],
             "counts": {"documents": len(docs), "passages": len(passages), "sentences": len(sentence_texts),
-                       "words": len(keywords.vocabulary.forms)},
+                       "words": len(keywords.vocabulary.forms), "english_glosses": len(keywords.glosses)},
             "chunker": params.to_dict() | {"embedded_context": "title | section or comment number | text"},
             "packages": store.package_versions(),
         }

@@ -142,6 +142,30 @@ def check_keyword_arrays(a, passages: int, dim: int, current_format: str) -> Non
             raise BuildDamaged(f"its keyword {name} and their frequencies differ in length")
     if "form_vectors" in a:
         check_vectors(a["form_vectors"], len(a["forms"]), dim, "word vectors")
+    if "gloss_forms" in a:
+        _check_glosses(a)
+
+
+def _check_glosses(a) -> None:
+    """The packed English-French glosses (`ranking.keyword._gloss_arrays`): newline-joined UTF-8 forms and
+    words, and CSR rows from each form to its words. Unpacked only at the first English question, so
+    checked here without building their tables."""
+    packed = {}
+    for name in ("gloss_forms", "gloss_words"):
+        _kind(a[name], "u", 1, f"keyword {name}")
+        try:
+            a[name].tobytes().decode("utf-8")
+        except UnicodeDecodeError:
+            raise BuildDamaged(f"its keyword {name} are not UTF-8 text") from None
+        packed[name] = int(np.count_nonzero(a[name] == 0x0A)) + 1 if len(a[name]) else 0
+    indptr, ids = a["gloss_indptr"], a["gloss_ids"]
+    _kind(indptr, "iu", 1, "keyword gloss rows")
+    _kind(ids, "iu", 1, "keyword gloss rows")
+    if len(indptr) != packed["gloss_forms"] + 1 or indptr[0] != 0 or (np.diff(indptr) < 0).any() \
+            or indptr[-1] != len(ids):
+        raise BuildDamaged("its keyword glosses do not add up")
+    if len(ids) and (ids.min() < 0 or ids.max() >= packed["gloss_words"]):
+        raise BuildDamaged("its keyword glosses point outside their words")
 
 
 def _kind(array: np.ndarray, kinds: str, ndim: int, what: str) -> None:

@@ -29,6 +29,7 @@ RANGES: dict[str, tuple[float, float | None, str]] = {
     "abstain_min_keyword_evidence": (0, None, "evidence is a sum of non-negative terms"),
     "align_min_cosine": (COSINE_FLOOR, None, "a cosine; above 1 turns it off"),
     "answer_min_score_alone": (COSINE_FLOOR, None, "a cosine; above 1 turns it off"),
+    "answer_kind_passages": (0, None, "passages looked at for the kind of answer asked; 0 turns it off"),
     "max_question_chars": (1, None, "a question has at least one character"),
     "weight_passage": (0, None, "a negative weight would turn the signal upside down"),
     "weight_sentence": (0, None, "a negative weight would turn the signal upside down"),
@@ -36,6 +37,7 @@ RANGES: dict[str, tuple[float, float | None, str]] = {
     "candidates": (1, None, "the vector index shortlists at least one passage"),
     "comment_intent": (0, None, "a distance in standard deviations"),
     "question_sentence_penalty": (0, None, "taken off a cosine"),
+    "lexicon_weight": (0, None, "a negative weight would turn the signal upside down"),
 }
 
 
@@ -55,6 +57,7 @@ class Settings:
     abstain_min_keyword_evidence: float
     align_min_cosine: float
     answer_min_score_alone: float
+    answer_kind_passages: int
     max_question_chars: int
     fusion: str
     keyword_index: str
@@ -64,6 +67,8 @@ class Settings:
     candidates: int
     comment_intent: float
     question_sentence_penalty: float
+    lexicon_weight: float
+    lexicon: str
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides) -> "Settings":

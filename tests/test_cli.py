@@ -123,6 +123,6 @@ def test_corpus_import_command(tmp_path):
     assert "18 comments" in result.stdout
     assert (corpus / "seed.md").is_file() and (corpus / "pages" / SEED_PAGE.name).read_bytes() == SEED_PAGE.read_bytes()
     again = run_cli("corpus", "import", str(SEED_PAGE), "--id", "seed", data_dir=tmp_path / "d", corpus_dir=corpus)
-    assert again.returncode == 1 and "--force" in again.stderr
+    assert again.returncode == 0 and again.stdout.strip() == "unchanged seed"  # issue 8: re-import is a no-op
     missing = run_cli("corpus", "import", str(tmp_path / "nope.txt"), data_dir=tmp_path / "d", corpus_dir=corpus)
     assert missing.returncode == 1 and "cannot read" in missing.stderr

@@ -110,3 +110,11 @@ def test_pages_that_are_not_articles_are_refused(page):
 def test_malformed_markdown_is_a_clear_error(text, message):
     with pytest.raises(CorpusError, match=message):
         markdown_format.loads(text)
+
+
+def test_seed_markdown_is_byte_for_byte_the_committed_file(seed_page):
+    [committed] = load_corpus(CORPUS_DIR)
+    fresh = import_page(seed_page, doc_id=committed.id, provenance=committed.provenance)
+    assert markdown_format.dumps(fresh) == (CORPUS_DIR / f"{committed.id}.md").read_text("utf-8")
+    # the fields documents gained (author, updated, guid, content hash) default to empty for old files
+    assert (committed.author, committed.updated, committed.guid, committed.content_hash) == ("", "", "", "")

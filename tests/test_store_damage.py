@@ -204,6 +204,10 @@ def _data_damages():
         "keywords-zipf-short": shape(lambda a: a.update(forms_zipf=a["forms_zipf"][:3])),
         "keywords-size-a-string": shape(lambda a: a.update(size=np.array("many"))),
         "keywords-grams-numbers": shape(lambda a: a.update(grams=np.arange(len(a["grams"])))),
+        "keywords-gloss-rows-short": shape(lambda a: _needs_glosses(a).update(gloss_indptr=a["gloss_indptr"][:-3])),
+        "keywords-gloss-ids-out-of-range": shape(lambda a: _needs_glosses(a).update(gloss_ids=a["gloss_ids"] + 10**6)),
+        "keywords-gloss-words-not-utf8": shape(lambda a: _needs_glosses(a).update(
+            gloss_words=np.concatenate([a["gloss_words"], np.array([0xFF, 0xFE], dtype=np.uint8)]))),
         "sentences-empty": (store.SENTENCE_VECTORS, lambda folder: b""),
         "sentences-garbage": (store.SENTENCE_VECTORS, lambda folder: b"\x93NUMPY garbage"),
         "sentences-truncated": (store.SENTENCE_VECTORS,
@@ -224,6 +228,12 @@ def _data_damages():
         "passages-a-blank-line": (store.PASSAGES, lambda folder: b"\n" + (folder / store.PASSAGES).read_bytes()),
         "faiss-garbage": (store.PASSAGE_VECTORS, lambda folder: b"garbage"),
     }
+
+
+def _needs_glosses(arrays: dict) -> dict:
+    if "gloss_forms" not in arrays:
+        pytest.skip("this build has no English-French glosses (no dictionary installed)")
+    return arrays
 
 
 def _zip_of_text() -> bytes:

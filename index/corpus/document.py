@@ -4,6 +4,7 @@ Passages point into `Document.text` with character offsets, so a quote can alway
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -33,6 +34,7 @@ class Block:
     reply_to: int | None = None  # for a comment quoting an earlier one
     quote: str | None = None  # the quoted part of a reply, verbatim (a substring of text)
     quote_author: str | None = None
+    author: str | None = None  # a comment's author, when the page shows it
 
     @property
     def kind(self) -> str:
@@ -52,6 +54,10 @@ class Document:
     url: str = ""
     provenance: str = ""
     meta: dict = field(default_factory=dict, compare=False)
+    author: str = ""
+    updated: str = ""  # ISO date/time of the last revision the page declares
+    content_hash: str = ""  # sha256 of `text`: tells an edited article from an unchanged one
+    guid: str = ""  # the feed entry's id, when the article came from a feed
 
     @cached_property
     def block_offsets(self) -> tuple[int, ...]:
@@ -68,3 +74,8 @@ class Document:
     @property
     def comments(self) -> list[Block]:
         return [b for b in self.blocks if b.role == "comment"]
+
+
+def text_hash(doc: Document) -> str:
+    """The content hash stored with a document: its canonical text, and so every quote it can give."""
+    return hashlib.sha256(doc.text.encode("utf-8")).hexdigest()

@@ -26,6 +26,8 @@
     En deux biopics, …
 
 Paragraphs are separated by blank lines. Front-matter values are plain text or JSON strings.
+Optional front-matter keys: author, updated, guid, content_hash (see `Document`). A comment heading may
+name its author: `### Comment 3 (reply to comment 1) by "Janet W."` (`par "…"` in French).
 """
 from __future__ import annotations
 
@@ -36,8 +38,10 @@ from ..errors import CorpusError
 from .document import BLOCK_SEPARATOR, Block, Document, split_paragraphs
 
 COMMENTS_HEADINGS = ("Commentaires", "Comments")
-_COMMENT = re.compile(r"^### (?:Commentaire|Comment) (\d+)(?: \((?:réponse au commentaire|reply to comment) (\d+)\))?\s*$")
-_FRONT_KEYS = ("id", "title", "kicker", "date", "date_text", "source", "language", "url", "provenance")
+_COMMENT = re.compile(r"^### (?:Commentaire|Comment) (\d+)(?: \((?:réponse au commentaire|reply to comment) (\d+)\))?"
+                      r"(?: (?:par|by) (\"(?:[^\"\\]|\\.)*\"))?\s*$")
+_FRONT_KEYS = ("id", "title", "kicker", "date", "date_text", "source", "language", "url", "provenance",
+               "author", "updated", "guid", "content_hash")
 
 
 def dumps(doc: Document) -> str:
@@ -70,11 +74,12 @@ def dumps(doc: Document) -> str:
 
 
 def _comment_heading(block: Block, language: str) -> str:
+    author = json.dumps(block.author, ensure_ascii=False) if block.author else ""
     if language == "fr":
         reply = f" (réponse au commentaire {block.reply_to})" if block.reply_to else ""
-        return f"### Commentaire {block.number}{reply}"
+        return f"### Commentaire {block.number}{reply}" + (f" par {author}" if author else "")
     reply = f" (reply to comment {block.reply_to})" if block.reply_to else ""
-    return f"### Comment {block.number}{reply}"
+    return f"### Comment {block.number}{reply}" + (f" by {author}" if author else "")
 
 
 def loads(text: str, origin: str = "<string>") -> Document:
@@ -102,7 +107,8 @@ def loads(text: str, origin: str = "<string>") -> Document:
         if match:
             if comment is not None:
                 blocks.append(_finish_comment(comment))
-            comment = {"number": int(match[1]), "reply_to": int(match[2]) if match[2] else None, "paras": [], "quote": []}
+            comment = {"number": int(match[1]), "reply_to": int(match[2]) if match[2] else None, "paras": [], "quote": [],
+                       "author": json.loads(match[3]) if match[3] else None}
             continue
         if comment is not None:
             if para.startswith(">"):
@@ -131,7 +137,7 @@ def _finish_comment(c: dict) -> Block:
     if quote and said:
         author = said[1]
     return Block("comment", BLOCK_SEPARATOR.join(c["paras"]), number=c["number"], reply_to=c["reply_to"],
-                 quote=quote, quote_author=author)
+                 quote=quote, quote_author=author, author=c.get("author"))
 
 
 def _split_front_matter(text: str, origin: str) -> tuple[dict[str, str], str]:

@@ -9,11 +9,14 @@ Pure numpy over a loaded build, so it can be measured and tested without an embe
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .intent import asks_about_comments
+from .intent import CommentWords, asks_about_comments
+from .lexicon import gloss
+from ..language import detect_language
 from .keyword import BM25
 from ..model import Scope
 
@@ -37,12 +40,13 @@ class Weights:
     candidates: int = 200  # passages the vector index shortlists before fusion (all of a smaller corpus)
     comment_intent: float = 0.0  # fused units comments move ahead (question asks about readers) or behind (it does not)
     question_sentence_penalty: float = 0.0  # cosine taken off a sentence that is itself a question
+    lexicon: float = 0.0  # weight of the keyword cosine of an English question's French glosses (index.ranking.lexicon)
 
     @classmethod
     def from_settings(cls, settings) -> "Weights":
         return cls(settings.weight_passage, settings.weight_sentence, settings.weight_keyword, settings.fusion,
                    settings.keyword_index, settings.candidates, settings.comment_intent,
-                   settings.question_sentence_penalty)
+                   settings.question_sentence_penalty, settings.lexicon_weight)
 
 
 @dataclass(frozen=True)
@@ -84,6 +88,19 @@ class Ranker:
         top = self.bm25.max_possible(question)
         return scores / top if top > 0 else scores
 
+    @cached_property
+    def _comment_words(self) -> CommentWords:
+        """Computed on the first question that needs it (a corpus without comments never does)."""
+        stored = self.stored
+        return CommentWords([p.text for p in stored.passages], self._is_comment.tolist(), self.vocabulary.stems)
+
+    def glosses(self, question: str) -> list[str]:
+        """The French senses of an English question's words that the corpus may hold (none for a French one)."""
+        table = self.stored.keywords.glosses
+        if not table or not self.weights.lexicon or detect_language(question) != "en":
+            return []
+        return gloss(question, table)
+
     def rank(self, query_vector: np.ndarray, question: str, scope: Scope = "all", k: int = 5,
              translations: dict[str, str] | None = None) -> Ranked:
         """Shortlists passages with the vector index, then fuses the three signals over the shortlist.
@@ -104,7 +121,11 @@ class Ranker:
             # that answers it; an article's rhetorical questions are not answers.
             sentence_sims = sentence_sims - w.question_sentence_penalty * self._asks[sentence_rows]
         sentence_sim = np.maximum.reduceat(sentence_sims, starts) if len(cand) else sentence_sims
-        keyword = self.keyword_scores(_with_translations(question, translations))[cand]
+        keyword = self.keyword_scores(_with_translations(question, translations))
+        glosses = self.glosses(question)
+        if glosses:  # an English question: the French senses of its words (index.ranking.lexicon), ranking only
+            keyword = keyword + w.lexicon * self.keyword_scores(" ".join(glosses))
+        keyword = keyword[cand]
         mask = self._scope_mask[scope][cand]
         signals = ((w.passage, passage_sim), (w.sentence, sentence_sim), (w.keyword, keyword))
         if w.fusion == "zscore":
@@ -113,9 +134,14 @@ class Ranker:
         else:
             fused = sum(weight * values for weight, values in signals)
         about_comments = self._has_comments and asks_about_comments(question)
-        if w.comment_intent:
-            # Comments start ahead when the question asks what readers said, behind when it does not.
-            fused = fused + (w.comment_intent if about_comments else -w.comment_intent) * self._is_comment[cand]
+        if w.comment_intent and self._has_comments:
+            # Comments start ahead when the question asks what readers said, behind when it is about the article
+            # (it does not, and uses no word that only the comments use).
+            if about_comments:
+                shift = w.comment_intent
+            else:
+                shift = 0.0 if self._comment_words.used_by(question) else -w.comment_intent
+            fused = fused + shift * self._is_comment[cand]
         fused = np.where(mask, fused, -np.inf)
         order = np.argsort(-fused, kind="stable")[: min(k, int(mask.sum()))]
         best_sentence = np.array([int(np.argmax(sentence_sims[starts[i]:starts[i] + self._sentence_count[cand[i]]]))

@@ -3,12 +3,17 @@
 A cue, not a filter: the ranker moves comments ahead on such questions and behind on the others
 (`comment_intent` in the [ranking] settings); a passage that matches much better still wins. In French "comment"
 is "how", so the bare word counts only in an English question.
+
+The reader words are one side of the cue; the other is the question's own vocabulary. "Le message accusant
+Ilya a-t-il été conservé… ?" names no reader, but "Ilya" is a word only the comments use: such a question is
+not held to be about the article, and comments are not put behind (`CommentWords`).
 """
 from __future__ import annotations
 
 import re
 
 from ..language import detect_language
+from ..text_norm import term, words
 
 _CUES = re.compile(r"\b(?:lect(?:eur|rice)s?|commentaires?|commentat(?:eur|rice)s?|internautes?|abonnés?"
                    r"|readers?|commenters?|commentators?|comments)\b", re.IGNORECASE)
@@ -19,3 +24,22 @@ def asks_about_comments(question: str) -> bool:
     if _CUES.search(question):
         return True
     return bool(_COMMENT.search(question)) and detect_language(question) == "en"
+
+
+class CommentWords:
+    """The stems that occur in the comments and nowhere in the article, and how rare each is (Zipf)."""
+
+    MAX_ZIPF = 3.5  # names and rare words ("Ilya", "biopic", "flowchart"); "lucratif" or "embauche" (3.6-4) are no cue:
+                    # the article says the same in other words ("à profit limité", "recrute")
+
+    def __init__(self, texts: list[str], is_comment: list[bool], zipf: dict[str, float], language: str = "fr"):
+        in_comments: set[str] = set()
+        in_article: set[str] = set()
+        for text, comment in zip(texts, is_comment):
+            (in_comments if comment else in_article).update(term(w, language) for w in words(text))
+        self.stems = {s for s in in_comments - in_article if zipf.get(s, 0.0) < self.MAX_ZIPF}
+        self.language = language
+
+    def used_by(self, question: str) -> bool:
+        """Whether the question uses a word that only the comments use."""
+        return any(term(w, self.language) in self.stems for w in words(question))

@@ -11,13 +11,17 @@ stemmed words is kept for comparison (docs/retrieval.md, `keyword_index = "bm25"
 """
 from __future__ import annotations
 
+import logging
 import math
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
 from ..text_norm import fold, term, terms, words
+
+log = logging.getLogger(__name__)
 
 MIN_WORD_CHARS = 3  # shorter words ("IA", "PDG") carry too few n-grams to be evidence
 
@@ -180,10 +184,21 @@ class KeywordIndex:
     ngrams: CharNgramIndex
     vocabulary: Vocabulary
     form_vectors: np.ndarray | None = None  # [forms, dim]: each corpus word embedded alone (index.ranking.alignment)
+    gloss_arrays: dict[str, np.ndarray] | None = field(default=None, compare=False)  # English forms → French words, packed
 
     @classmethod
-    def fit(cls, texts: list[str], language: str = "fr") -> "KeywordIndex":
-        return cls(CharNgramIndex.fit(texts), Vocabulary.fit(texts, language))
+    def fit(cls, texts: list[str], language: str = "fr", lexicon: str = "") -> "KeywordIndex":
+        """`lexicon`: an English-French dictionary (index.ranking.lexicon) whose senses the corpus may hold
+        are kept for English questions; "" or a dictionary that cannot be read: none (a warning says so)."""
+        ngrams = CharNgramIndex.fit(texts)
+        return cls(ngrams, Vocabulary.fit(texts, language), gloss_arrays=_gloss_arrays(lexicon, ngrams))
+
+    @cached_property
+    def glosses(self) -> "Glosses | dict[str, tuple[str, ...]]":
+        """English word form → French sense words, unpacked on first use (only English questions need it)."""
+        if self.gloss_arrays is None:
+            return {}
+        return Glosses(self.gloss_arrays)
 
     def to_arrays(self) -> dict[str, np.ndarray]:
         n, v = self.ngrams, self.vocabulary
@@ -194,6 +209,7 @@ class KeywordIndex:
             table = getattr(v, name)
             arrays[name] = np.array(list(table), dtype=str)
             arrays[name + "_zipf"] = np.array(list(table.values()), dtype=np.float64)
+        arrays.update(self.gloss_arrays or {})
         if self.form_vectors is not None:
             arrays["form_vectors"] = self.form_vectors.astype(np.float16)  # half the size; cosines to ~1e-3
         return arrays
@@ -208,7 +224,64 @@ class KeywordIndex:
                                 int(a["size"]), tuple(a["sizes"].tolist()))
         tables = [dict(zip(a[name].tolist(), a[name + "_zipf"].tolist())) for name in ("forms", "stems", "common")]
         vectors = a["form_vectors"].astype(np.float32) if "form_vectors" in a else None
-        return cls(ngrams, Vocabulary(*tables, str(a["language"])), vectors)
+        glosses = {k: a[k] for k in GLOSS_ARRAYS} if GLOSS_ARRAYS[0] in a else None  # builds before the lexicon: none
+        return cls(ngrams, Vocabulary(*tables, str(a["language"])), vectors, glosses)
+
+
+GLOSS_ARRAYS = ("gloss_forms", "gloss_words", "gloss_indptr", "gloss_ids")
+
+
+def _gloss_arrays(lexicon: str, ngrams: CharNgramIndex) -> dict[str, np.ndarray] | None:
+    """The dictionary's English forms whose French senses share a character n-gram with the corpus (a sense
+    that shares none scores no passage), packed: forms and words as newline-joined UTF-8, and for each form
+    the rows of its words (CSR), so a build stores ~18,000 forms in a few hundred kB and loads them at once."""
+    if not lexicon:
+        return None
+    from .lexicon import corpus_glosses
+
+    try:
+        table = corpus_glosses(lexicon, lambda word: any(g in ngrams.grams for g in char_ngrams(word)))
+    except (OSError, ValueError, UnicodeDecodeError) as e:
+        log.warning("no English-French glosses in this build: cannot read the dictionary %s (%s); install the "
+                    "Debian package dict-freedict-eng-fra or set [ranking] lexicon", lexicon, e)
+        return None
+    words = sorted({w for senses in table.values() for w in senses})
+    row = {w: i for i, w in enumerate(words)}
+    counts = np.array([len(senses) for senses in table.values()], dtype=np.int64)
+    return {"gloss_forms": _packed(table), "gloss_words": _packed(words),
+            "gloss_indptr": np.concatenate([[0], np.cumsum(counts)]).astype(np.int32),
+            "gloss_ids": np.array([row[w] for senses in table.values() for w in senses], dtype=np.int32)}
+
+
+def _packed(strings) -> np.ndarray:
+    return np.frombuffer("\n".join(strings).encode("utf-8"), dtype=np.uint8)
+
+
+def _unpacked(array: np.ndarray) -> list[str]:
+    text = array.tobytes().decode("utf-8")
+    return text.split("\n") if text else []
+
+
+class Glosses:
+    """English word form → its French sense words, read from the packed arrays of a build; unpacking only
+    the index of forms (a few ms for ~18,000), each form's words when asked for."""
+
+    def __init__(self, a: dict[str, np.ndarray]):
+        self._rows = {form: n for n, form in enumerate(_unpacked(a["gloss_forms"]))}
+        self._words = _unpacked(a["gloss_words"])
+        self._indptr, self._ids = a["gloss_indptr"], a["gloss_ids"]
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __bool__(self) -> bool:
+        return bool(self._rows)
+
+    def get(self, form: str, default: tuple[str, ...] = ()) -> tuple[str, ...]:
+        n = self._rows.get(form)
+        if n is None:
+            return default
+        return tuple(self._words[i] for i in self._ids[self._indptr[n]:self._indptr[n + 1]].tolist())
 
 
 @dataclass

@@ -1,0 +1,116 @@
+"""The corpus directory as a collection of articles: find one by URL or feed guid, save a new or changed
+version, list, remove. The only writer of `corpus/*.md` besides a human with an editor.
+
+Saving compares the file that would be written with the one on disk: identical means "unchanged" and
+nothing is touched (not even the file's mtime), so a sync that finds nothing new changes nothing.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import CorpusError
+from . import markdown_format
+from .document import Document, text_hash
+from .fingerprint import read_text
+from .ids import check_id
+
+PAGES = "pages"
+
+
+@dataclass(frozen=True)
+class Saved:
+    doc: Document
+    status: str  # "imported" | "updated" | "unchanged"
+    path: Path
+
+
+class Collection:
+    def __init__(self, corpus_dir: Path):
+        self.dir = corpus_dir
+        self._docs: dict[str, Document] | None = None
+
+    def documents(self) -> dict[str, Document]:
+        if self._docs is None:
+            self._docs = {}
+            if self.dir.is_dir():
+                for path in sorted(self.dir.glob("*.md")):
+                    doc = markdown_format.loads(read_text(path), origin=str(path))
+                    self._docs[path.stem] = doc
+        return self._docs
+
+    def path_of(self, doc_id: str) -> Path:
+        return self.dir / f"{check_id(doc_id)}.md"
+
+    def find(self, *, url: str = "", guid: str = "", provenance: str = "") -> str | None:
+        """The id of the article already stored for this URL, feed guid or source file, if any."""
+        for file_id, doc in self.documents().items():
+            if (guid and doc.guid == guid) or (url and doc.url == url) or (provenance and doc.provenance == provenance):
+                return file_id
+        return None
+
+    def save(self, doc: Document, *, force: bool = False, page: bytes | None = None,
+             page_name: str | None = None) -> Saved:
+        """Writes `doc` as `corpus/ID.md` (and its source page under `pages/`) unless it is unchanged.
+
+        An id already used by a *different* article (another URL, guid or source file) is refused unless
+        `force`: importing must never silently replace someone else's article."""
+        path = self.path_of(doc.id)
+        doc = dataclasses.replace(doc, content_hash=text_hash(doc))
+        text = markdown_format.dumps(doc)
+        if markdown_format.loads(text, origin=str(path)) != doc:
+            raise CorpusError(f"{doc.id}: the article cannot be stored verbatim in the Markdown format "
+                              "(a paragraph starts like a heading or a quote)")
+        old = self.documents().get(doc.id)
+        if old is not None and not force and not _same_article(old, doc):
+            raise CorpusError(f"{path} holds another article ({old.url or old.provenance or old.title}); "
+                              "pass --id to choose another id, or --force to replace it")
+        if path.exists() and path.read_bytes() == text.encode("utf-8"):
+            return Saved(doc, "unchanged", path)
+        status = "updated" if path.exists() else "imported"
+        if page is not None and page_name:
+            _write_atomically(self.dir / PAGES / page_name, page)
+        _write_atomically(path, text.encode("utf-8"))
+        self.documents()[doc.id] = doc
+        return Saved(doc, status, path)
+
+    def remove(self, doc_id: str) -> Document:
+        path = self.path_of(doc_id)
+        doc = self.documents().get(doc_id)
+        if doc is None or not path.exists():
+            raise CorpusError(f"no article with id {doc_id!r} in {self.dir} (see `verbatim corpus list`)")
+        if doc.provenance.startswith(PAGES + "/"):
+            page = self.dir / doc.provenance
+            others = [d for i, d in self.documents().items() if i != doc_id and d.provenance == doc.provenance]
+            if page.resolve().parent == (self.dir / PAGES).resolve() and not others:
+                page.unlink(missing_ok=True)
+        path.unlink()
+        del self.documents()[doc_id]
+        return doc
+
+
+def _same_article(old: Document, new: Document) -> bool:
+    if old.guid and new.guid:
+        return old.guid == new.guid
+    if old.url and new.url:
+        return old.url == new.url
+    if old.provenance and new.provenance:
+        return old.provenance == new.provenance
+    return old.title == new.title
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

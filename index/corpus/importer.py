@@ -1,0 +1,154 @@
+"""`verbatim corpus import SOURCE…`: what a source is (captured page text, an HTML page, a feed; a file or
+a URL), and each article it holds saved into the collection.
+
+Nothing is written for a source that fails: it is read, recognised and turned into documents first.
+A feed entry that fails (its page unreachable, no article text) is reported and the others still come in.
+"""
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import CorpusError
+from .charset import decode
+from .collection import PAGES, Collection, Saved
+from .feed_import import Feed, FeedEntry, entry_document, looks_like_feed, page_document, parse_feed
+from .fetch import DEFAULT_TIMEOUT, fetch, is_url
+from .html_import import import_html
+from .ids import check_id
+
+_HTML_HINT = re.compile(rb"<!doctype html|<html[\s>]|<head[\s>]|<body[\s>]|<article[\s>]|<p[\s>]", re.I)
+
+
+@dataclass(frozen=True)
+class Loaded:
+    origin: str  # the path or URL as given
+    data: bytes
+    url: str = ""  # the final URL, for a fetched source
+    content_type: str = ""
+    charset: str | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    origin: str
+    saved: Saved | None = None
+    error: str = ""
+
+
+class Importer:
+    def __init__(self, collection: Collection, timeout: float = DEFAULT_TIMEOUT, force: bool = False,
+                 text_source: str | None = None):
+        self.collection = collection
+        self.timeout = timeout
+        self.force = force
+        self.text_source = text_source  # publication name for captured page text (the seed's site by default)
+
+    # sources ----------------------------------------------------------------------------------------
+
+    def load(self, source: str) -> Loaded:
+        if is_url(source):
+            got = fetch(source, self.timeout)
+            loaded = Loaded(source, got.body, got.url, got.content_type, got.charset)
+        else:
+            path = Path(source)
+            try:
+                loaded = Loaded(source, path.read_bytes())
+            except IsADirectoryError:
+                raise CorpusError(f"cannot read {source}: it is a directory") from None
+            except (OSError, ValueError) as e:  # ValueError: a NUL in the path
+                raise CorpusError(f"cannot read {source!r}: {getattr(e, 'strerror', None) or e}") from None
+        if not loaded.data.strip():
+            raise CorpusError(f"{source} is empty")
+        if b"\0" in loaded.data[:8192] and not loaded.data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            raise CorpusError(f"{source} is a binary file, not a page or a feed")
+        return loaded
+
+    @staticmethod
+    def kind(loaded: Loaded) -> str:
+        ctype = loaded.content_type.lower()
+        if looks_like_feed(loaded.data) or any(k in ctype for k in ("rss", "atom")):
+            return "feed"
+        if "html" in ctype or _HTML_HINT.search(loaded.data[:8192]):
+            return "html"
+        if ctype and not ctype.startswith("text/"):
+            raise CorpusError(f"{loaded.origin} is {ctype.split(';')[0]}, not a page or a feed")
+        return "text"
+
+    def import_source(self, source: str, doc_id: str | None = None, feed_state: dict | None = None) -> list[Outcome]:
+        """Every article of one source. Raises CorpusError (and writes nothing) when the source itself is bad."""
+        if doc_id is not None:
+            check_id(doc_id)
+        loaded = self.load(source)
+        kind = self.kind(loaded)
+        if kind == "feed":
+            if doc_id is not None:
+                raise CorpusError("--id names one article: it cannot be used with a feed")
+            return self.import_feed(loaded, feed_state)
+        if kind == "html":
+            return [Outcome(source, self._save_html(loaded, doc_id))]
+        return [Outcome(source, self._save_text(loaded, doc_id))]
+
+    def read_feed(self, source: str) -> tuple[Loaded, Feed]:
+        loaded = self.load(source)
+        return loaded, parse_feed(loaded.data, source, loaded.content_type)
+
+    # one kind each ----------------------------------------------------------------------------------
+
+    def _save_text(self, loaded: Loaded, doc_id: str | None) -> Saved:
+        from .page_import import import_page
+
+        try:
+            page = loaded.data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise CorpusError(f"cannot read {loaded.origin}: it is neither UTF-8 text nor an HTML page") from None
+        name = re.sub(r"[^A-Za-z0-9._-]", "_", Path(loaded.url or loaded.origin).name).lstrip(".") or "page.txt"
+        provenance = f"{PAGES}/{name}"
+        doc_id = doc_id or self.collection.find(provenance=provenance)
+        doc = import_page(page, doc_id=doc_id, source=self.text_source or "Next INpact", provenance=provenance)
+        source_path = Path(loaded.origin)
+        keep = None if not loaded.url and (self.collection.dir / provenance).resolve() == source_path.resolve() else loaded.data
+        return self.collection.save(doc, force=self.force, page=keep, page_name=name)
+
+    def _save_html(self, loaded: Loaded, doc_id: str | None, defaults_from: tuple[FeedEntry, Feed] | None = None) -> Saved:
+        html = decode(loaded.data, loaded.charset)
+        if defaults_from:
+            entry, feed = defaults_from
+            doc = page_document(entry, feed, html, loaded.url)
+        else:
+            doc = import_html(html, url=loaded.url)
+        doc_id = (doc_id or (doc.url and self.collection.find(url=doc.url))
+                  or (doc.guid and self.collection.find(guid=doc.guid)) or doc.id)
+        doc = dataclasses.replace(doc, id=check_id(doc_id), provenance=f"{PAGES}/{doc_id}.html")
+        return self.collection.save(doc, force=self.force, page=loaded.data, page_name=f"{doc_id}.html")
+
+    def import_feed(self, loaded: Loaded, feed_state: dict | None = None) -> list[Outcome]:
+        """Entries not yet in the corpus, and, for a followed feed (`feed_state`: guid -> the entry's last
+        timestamp), entries whose timestamp moved. Entries with full content are always re-read: that is free."""
+        feed = parse_feed(loaded.data, loaded.origin, loaded.content_type)
+        outcomes = []
+        for entry in feed.entries:
+            stamp = entry.updated or entry.published
+            known = self.collection.find(guid=entry.guid) or (entry.link and self.collection.find(url=entry.link))
+            try:
+                if entry.content_html:
+                    doc = entry_document(entry, feed, provenance=loaded.url or loaded.origin)
+                    doc = dataclasses.replace(doc, id=check_id(known or doc.id))
+                    saved = self.collection.save(doc, force=self.force)
+                elif known and (feed_state is None or feed_state.get(entry.guid) == stamp):
+                    saved = Saved(self.collection.documents()[known], "unchanged", self.collection.path_of(known))
+                else:
+                    if not is_url(entry.link):
+                        raise CorpusError("the entry has neither full content nor a page link")
+                    got = fetch(entry.link, self.timeout)
+                    page = Loaded(entry.link, got.body, got.url, got.content_type, got.charset)
+                    saved = self._save_html(page, known or None, defaults_from=(entry, feed))
+            except CorpusError as e:
+                outcomes.append(Outcome(entry.link or entry.guid, error=str(e)))
+                continue
+            if feed_state is not None:
+                feed_state[entry.guid] = stamp
+            outcomes.append(Outcome(entry.link or entry.guid, saved))
+        return outcomes

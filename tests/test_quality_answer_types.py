@@ -1,0 +1,93 @@
+"""Answer types: a question asking for an age, an amount, a date, a number or a place is not answered by
+passages that hold none (index/ranking/answer_types.py, docs/retrieval.md "Answer types")."""
+from __future__ import annotations
+
+import pytest
+
+from index.ranking.answer_types import AGE, AMOUNT, DATE, NUMBER, PLACE, SCHOOL, YEAR, asked_kind, holds
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("How old is the new chief executive?", AGE),
+    ("Quel âge a le fondateur de Twitch ?", AGE),
+    ("How much does the Maia chip cost?", AMOUNT),
+    ("What was the founder's salary?", AMOUNT),
+    ("Combien coûte la puce Cobalt ?", AMOUNT),
+    ("Quel est le montant du rachat ?", AMOUNT),
+    ("In what year was the lab created?", YEAR),
+    ("En quelle année Twitch a-t-il été créé ?", YEAR),
+    ("When did the talks fail?", DATE),
+    ("Quand le tweet a-t-il été publié ?", DATE),
+    ("How many people left with him?", NUMBER),
+    ("Combien de chercheurs suivent Brockman ?", NUMBER),
+    ("Where is the new lab based?", PLACE),
+    ("Dans quelle ville se trouve le laboratoire ?", PLACE),
+    ("Selon l'article, où travaille Mira Murati ?", PLACE),
+    ("Which university did the chief executive attend?", SCHOOL),
+])
+def test_the_kind_asked_for_is_read_from_the_opening_words(question, kind):
+    assert asked_kind(question) == kind
+
+
+@pytest.mark.parametrize("question", [
+    "Who replaced Mira Murati?",
+    "Pourquoi le conseil a-t-il licencié son patron ?",
+    "Do we know how many employees are leaving?",  # a yes/no question: "how many" inside it asks for nothing
+    "Le géant a-t-il précisé combien de personnes il embauche ?",
+    "Un lecteur décrit-il ce milieu comme un monde où il faut manger les autres ?",  # "où" in a relative clause
+    "Où dois-je déclarer mon fichier ?",  # advice: the answer is a procedure ("auprès de la CNIL"), not a place
+    "How much time should I keep the records?",
+])
+def test_questions_that_ask_for_no_kind(question):
+    assert asked_kind(question) is None
+
+
+def test_passages_hold_a_kind_on_lenient_evidence():
+    assert holds("OpenAI en est donc à trois CEO depuis vendredi.", NUMBER)
+    assert holds("une vague de 400 licenciements", NUMBER)
+    assert not holds("Tweet supprimé.", NUMBER)
+    assert holds("la société a investi des milliards de dollars", AMOUNT)
+    assert not holds("les différences de salaires et de traitement des impôts", AMOUNT)
+    assert holds("Âgé de 38 ans, il dirige", AGE) and holds("a 38-year-old engineer", AGE)
+    assert not holds("en mars 2023, juste avant", AGE)
+    assert holds("en mars 2023", YEAR) and not holds("vendredi soir", YEAR)
+    assert holds("vendredi soir", DATE) and holds("Ce matin, Satya Nadella a publié", DATE)
+    assert not holds("la mission continue", DATE)
+    assert holds("il a étudié à Stanford", SCHOOL) and not holds("la mission continue", SCHOOL)
+
+
+def test_a_place_is_new_to_the_question_and_no_camel_case_brand():
+    assert holds("La société, basée à Redmond, recrute.", PLACE)
+    assert holds("le statut non lucratif aux USA", PLACE)
+    assert not holds("son soutien à OpenAI", PLACE)  # a brand after "à", not a city
+    assert not holds("Il travaille à Redmond.", PLACE, question="Où se trouve Redmond ?")  # nothing new
+    assert not holds("pas dans l’Association tout en haut", PLACE)  # "l'" + a capital: an organisation
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("How old is Satya Nadella?", AGE),
+    ("Quel salaire Microsoft offre-t-il à Sam Altman ?", AMOUNT),
+    ("Where was Greg Brockman born?", PLACE),
+])
+def test_an_absent_fact_of_an_asked_kind_is_not_answered(retriever, question, kind):
+    answer = retriever.ask(question)
+    assert not answer.answered and answer.extra["missing_kind"] == kind
+    assert answer.hits  # the closest passages are still offered, as for any abstention
+
+
+@pytest.mark.parametrize("question", [
+    "Combien de licenciements a connu Twitch ?",  # "400 licenciements"
+    "How much has Microsoft invested in OpenAI?",  # "des milliards de dollars"
+    "Quand Satya Nadella a-t-il annoncé la nouvelle équipe ?",  # "Ce matin"
+])
+def test_a_fact_of_an_asked_kind_the_article_gives_is_answered(retriever, question):
+    answer = retriever.ask(question)
+    assert answer.answered and answer.extra["missing_kind"] is None
+
+
+def test_answer_types_can_be_turned_off(built_settings):
+    from index.service import Retriever
+
+    retriever = Retriever.open(built_settings.with_(answer_kind_passages=0), build_if_missing=False)
+    answer = retriever.ask("How old is Satya Nadella?")
+    assert answer.answered and answer.extra["missing_kind"] is None
