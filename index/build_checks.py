@@ -11,9 +11,13 @@ from __future__ import annotations
 import os
 import re
 import stat
+import types
+import typing
 from pathlib import Path
 
 import numpy as np
+
+from .model import Location
 
 MAX_MANIFEST_BYTES = 16 << 20  # a manifest lists documents and hashes: far below this
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -74,9 +78,20 @@ def check_manifest(manifest: object, required_files: tuple[str, ...]) -> dict:
     return manifest
 
 
-_LOCATION_TYPES = {"doc_id": (str,), "kind": (str,), "section": (str, type(None)), "paragraph": (int, type(None)),
-                   "comment": (int, type(None)), "start": (int,), "end": (int,), "reply_to": (int, type(None)),
-                   "doc_title": (str,), "role": (str,)}
+def _allowed_types(hint) -> tuple[type, ...]:
+    """The Python types a JSON value may have for a field annotated `hint` (str, int | None, Literal[...])."""
+    origin = typing.get_origin(hint)
+    if origin is typing.Literal:
+        return tuple({type(v) for v in typing.get_args(hint)})
+    if origin in (typing.Union, types.UnionType):
+        return tuple(t for arg in typing.get_args(hint) for t in _allowed_types(arg))
+    if hint is float:
+        return (float, int)  # JSON writes 1.0 as 1
+    return (hint,) if isinstance(hint, type) else (object,)
+
+
+# Taken from the dataclass, so a field added to Location is checked without touching this module.
+_LOCATION_TYPES = {name: _allowed_types(hint) for name, hint in typing.get_type_hints(Location).items()}
 
 
 def check_passage_row(row: object, expected_id: int) -> None:
@@ -92,7 +107,8 @@ def check_passage_row(row: object, expected_id: int) -> None:
     if not isinstance(location, dict):
         raise BuildDamaged(f"passage {expected_id} has no location")
     for key, value in location.items():
-        if key not in _LOCATION_TYPES or not isinstance(value, _LOCATION_TYPES[key]) or isinstance(value, bool):
+        allowed = _LOCATION_TYPES.get(key, ())
+        if not isinstance(value, allowed) or (isinstance(value, bool) and bool not in allowed):
             raise BuildDamaged(f"passage {expected_id} has a bad location field {key} = {value!r}")
     spans = row.get("sentences")
     if not isinstance(spans, list) or not all(

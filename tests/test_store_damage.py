@@ -311,3 +311,14 @@ def test_refresh_keeps_serving_the_old_build_when_the_new_one_is_damaged(private
     assert retriever.refresh() is False
     assert retriever.build_id == old
     assert "Twitch" in retriever.ask("Qui est Emmett Shear ?").hits[0].passage.text
+
+
+def test_the_location_check_follows_the_location_dataclass():
+    """A field added to Location is checked by its annotation, never refused as unknown."""
+    from dataclasses import fields
+
+    from index.build_checks import _LOCATION_TYPES
+    from index.model import Location
+
+    assert set(_LOCATION_TYPES) == {f.name for f in fields(Location)}
+    assert _LOCATION_TYPES["section"] == (str, type(None)) and _LOCATION_TYPES["start"] == (int,)
