@@ -88,12 +88,15 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="print one JSON object per question")
     ask.add_argument("--scope", choices=("all", "article", "comments"), default="all")
     ask.add_argument("-k", type=int, default=None, help="passages to return (default from config: 5)")
+    ask.add_argument("--article", metavar="ID", default=None,
+                     help="answer from this article only (its id, see `verbatim corpus list`); default: all articles")
     ask.set_defaults(handler=_ask)
 
     ev = commands.add_parser("eval", parents=[common], help="score retrieval on a question file (R@1, R@3, MRR, "
                              "answered, abstain)")
-    ev.add_argument("questions", type=Path, help="JSON lines: {id, lang, kind, question, gold: [substrings]}; "
-                    "empty gold = unanswerable")
+    ev.add_argument("questions", type=Path, help="JSON lines: {id, lang, kind, question, gold: [substrings], "
+                    "gold_doc: document id}; neither gold nor gold_doc = unanswerable; with gold_doc, "
+                    "document-level R@1/R@3/MRR too")
     ev.add_argument("--verbose", action="store_true", help="list the misses")
     ev.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     ev.set_defaults(handler=_eval)
@@ -116,7 +119,8 @@ def _index_build(args: argparse.Namespace) -> int:
 
     summary = build_index(_settings(args), progress=progress_bar("embedding"))
     print(f"built {summary.build_id}: {summary.documents} documents, {summary.passages} passages, "
-          f"{summary.sentences} sentences, dim {summary.dim}, {summary.seconds:.1f} s")
+          f"{summary.sentences} sentences, dim {summary.dim}, {summary.seconds:.1f} s "
+          f"({summary.embedded} texts embedded, {summary.reused} from the embedding cache)")
     return 0
 
 
@@ -162,18 +166,19 @@ def _ask(args: argparse.Namespace) -> int:
         print("verbatim: no index yet, building it first (once)…", file=sys.stderr)
 
     retriever = Retriever.open(settings, on_build=say_building, progress=progress_bar("embedding"))
+    several = len(retriever.articles()) > 1  # quotes then name their article
     if question is not None:
-        answer = retriever.ask(question, scope=args.scope, k=args.k)
+        answer = retriever.ask(question, scope=args.scope, k=args.k, article=args.article)
         if args.json:
-            print(json.dumps(answer_json(answer), ensure_ascii=False))
+            print(json.dumps(answer_json(answer, name_articles=several), ensure_ascii=False))
         else:
             bold = ("\033[1m", "\033[0m") if sys.stdout.isatty() else ("", "")
-            print(answer_text(answer, bold=bold))
+            print(answer_text(answer, bold=bold, name_articles=several))
         return 0
-    return _ask_batch(retriever, read_batch(sys.stdin.buffer), args)
+    return _ask_batch(retriever, read_batch(sys.stdin.buffer), args, several)
 
 
-def _ask_batch(retriever, lines, args: argparse.Namespace) -> int:
+def _ask_batch(retriever, lines, args: argparse.Namespace, several: bool) -> int:
     """One output per input line, in order (a JSON object, or a text block and a blank line); a line that
     cannot be answered gets its error in its place. Exit code 1 if any line failed."""
     from .render.text import answer_json, answer_text, error_json
@@ -183,8 +188,8 @@ def _ask_batch(retriever, lines, args: argparse.Namespace) -> int:
         try:
             if line.error:
                 raise VerbatimError(line.error)
-            answer = retriever.ask(line.question, scope=args.scope, k=args.k)
-            row = answer_json(answer) if args.json else answer_text(answer)
+            answer = retriever.ask(line.question, scope=args.scope, k=args.k, article=args.article)
+            row = answer_json(answer, several) if args.json else answer_text(answer, name_articles=several)
         except VerbatimError as e:
             failures += 1
             error = str(e) if line.error else f"line {line.number}: {e}"
@@ -203,7 +208,8 @@ def _eval(args: argparse.Namespace) -> int:
     outcomes = []
     for q in questions:
         answer = retriever.ask(q.question)
-        outcomes.append(outcome(q, [h.passage.text for h in answer.hits], answer.answered))
+        outcomes.append(outcome(q, [h.passage.text for h in answer.hits], answer.answered,
+                                [h.passage.location.doc_id for h in answer.hits]))
     rep = report(outcomes)
     print(json.dumps(rep.to_dict(), ensure_ascii=False) if args.json else format_report(rep, args.verbose))
     return 0

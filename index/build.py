@@ -2,24 +2,23 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable
-
-import numpy as np
 
 from . import store
 from .chunking import ChunkerParams, chunk_document, sentence_spans
 from .corpus.fingerprint import corpus_hash
 from .corpus.loader import load_corpus
 from .embedders import Embedder, make_embedder
+from .embedding_cache import CachedEncoder, CachedTokenCounter, EmbeddingCache
 from .ranking.alignment import embed_forms
 from .ranking.keyword import KeywordIndex
 from .model import Passage
 from .preflight import check_build_possible
 from .settings import Settings
 
-Progress = Callable[[int, int], None]  # (done, total) texts embedded: passages, sentences, corpus words
+Progress = Callable[[int, int], None]  # (done, total) texts embedded (not found in the cache): passages, sentences, corpus words
 BATCH = 16
 
 
@@ -32,6 +31,10 @@ class BuildSummary:
     dim: int
     seconds: float
     removed: tuple[str, ...]
+    embedded: int = 0  # texts the model embedded (the others came from the embedding cache)
+    reused: int = 0  # distinct texts found in the embedding cache
+    words: int = 0  # corpus words embedded or reused for the second look
+    phases: dict[str, float] = field(default_factory=dict, compare=False)  # seconds per step, for bench/
 
 
 def embedded_text(passage: Passage) -> str:
@@ -49,54 +52,87 @@ def embedded_text(passage: Passage) -> str:
     return " | ".join(context + [passage.text]) if context else passage.text
 
 
-def build_index(settings: Settings, embedder: Embedder | None = None, progress: Progress | None = None) -> BuildSummary:
+def build_index(settings: Settings, embedder: Embedder | None = None, progress: Progress | None = None,
+                use_cache: bool = True) -> BuildSummary:
+    """A new build of the corpus, made current; texts embedded before with the same model come from
+    the embedding cache (index.embedding_cache), so an unchanged corpus embeds nothing."""
     started = time.perf_counter()
     check_build_possible(settings.data_dir, settings.corpus_dir)  # writable, space: before any model work
+    phases: dict[str, float] = {}
+    clock = [started]
+
+    def lap(name: str) -> None:
+        now = time.perf_counter()
+        phases[name] = phases.get(name, 0.0) + now - clock[0]
+        clock[0] = now
+
     embedder = embedder or make_embedder(settings.embedder, settings.model)
+    lap("model")
     with store.build_lock(settings.data_dir):
         store.clean_partials(settings.data_dir)
         fingerprint = corpus_hash(settings.corpus_dir)
         docs = load_corpus(settings.corpus_dir)
-        params = ChunkerParams(max_tokens=min(settings.max_passage_tokens, embedder.max_tokens - 16))
-        passages: list[Passage] = []
-        for doc in docs:
-            passages += chunk_document(doc, params, embedder.count_tokens, first_id=len(passages))
-        spans = [sentence_spans(p.text) or [(0, len(p.text))] for p in passages]
-        sentence_texts = [p.text[s:e] for p, ss in zip(passages, spans) for s, e in ss]
-        keywords = KeywordIndex.fit([p.text for p in passages], lexicon=settings.lexicon)
-        total = len(passages) + len(sentence_texts) + len(keywords.vocabulary.forms)
-        done = 0
-
-        def embed(texts: list[str], encode: Callable[[list[str]], np.ndarray]) -> np.ndarray:
-            nonlocal done
-            out = []
-            for i in range(0, len(texts), BATCH):
-                out.append(encode(texts[i:i + BATCH]))
-                done += len(texts[i:i + BATCH])
-                if progress:
-                    progress(done, total)
-            return np.concatenate(out) if out else np.zeros((0, embedder.dim), np.float32)
-
-        passage_vectors = embed([embedded_text(p) for p in passages], embedder.embed_passages)
-        sentence_vectors = embed(sentence_texts, embedder.embed_passages)
-        keywords.form_vectors = embed_forms(keywords, lambda forms: embed(forms, embedder.embed_queries))
-        build_id = store.new_build_id()
-        manifest = {
-            "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "embedder": embedder.backend,
-            "model_id": embedder.model_id,
-            "dim": embedder.dim,
-            "ann": settings.ann,
-            "corpus_dir": str(settings.corpus_dir),
-            "corpus_hash": fingerprint,
-            "documents": [d.id for d in docs],
-            "counts": {"documents": len(docs), "passages": len(passages), "sentences": len(sentence_texts),
-                       "words": len(keywords.vocabulary.forms), "english_glosses": len(keywords.glosses)},
-            "chunker": params.to_dict() | {"embedded_context": "title | section or comment number | text"},
-            "packages": store.package_versions(),
-        }
-        store.write_build(settings.data_dir, build_id, manifest, passages, spans, passage_vectors, sentence_vectors,
-                          keywords)
-        removed = store.prune(settings.data_dir, settings.keep_builds)
+        lap("corpus")
+        cache = EmbeddingCache.for_data_dir(settings.data_dir, embedder.dim) if use_cache else None
+        lap("cache")
+        try:
+            params = ChunkerParams(max_tokens=min(settings.max_passage_tokens, embedder.max_tokens - 16))
+            count_tokens = CachedTokenCounter(embedder, cache)
+            count_tokens.prefetch(block.text for doc in docs for block in doc.blocks)
+            passages: list[Passage] = []
+            for doc in docs:
+                passages += chunk_document(doc, params, count_tokens, first_id=len(passages))
+            count_tokens.flush()
+            spans = [sentence_spans(p.text) or [(0, len(p.text))] for p in passages]
+            sentence_texts = [p.text[s:e] for p, ss in zip(passages, spans) for s, e in ss]
+            lap("chunking")
+            keywords = KeywordIndex.fit([p.text for p in passages], lexicon=settings.lexicon)
+            words = corpus_words(keywords)
+            lap("keywords")
+            encoder = CachedEncoder(embedder, cache, BATCH)
+            passage_texts = [embedded_text(p) for p in passages]
+            encoder.want("passage", passage_texts)
+            encoder.want("passage", sentence_texts)
+            encoder.want("query", words)  # a corpus word is embedded as a question word would be
+            lap("cache")
+            encoder.run(progress)
+            lap("embedding")
+            passage_vectors = encoder.vectors("passage", passage_texts)
+            sentence_vectors = encoder.vectors("passage", sentence_texts)
+            keywords.form_vectors = embed_forms(keywords, lambda batch: encoder.vectors("query", batch))
+            lap("cache")
+            build_id = store.new_build_id()
+            manifest = {
+                "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "embedder": embedder.backend,
+                "model_id": embedder.model_id,
+                "dim": embedder.dim,
+                "ann": settings.ann,
+                "corpus_dir": str(settings.corpus_dir),
+                "corpus_hash": fingerprint,
+                "documents": [d.id for d in docs],
+                "counts": {"documents": len(docs), "passages": len(passages), "sentences": len(sentence_texts),
+                           "words": len(keywords.vocabulary.forms), "english_glosses": len(keywords.glosses)},
+                "chunker": params.to_dict() | {"embedded_context": "title | section or comment number | text"},
+                "packages": store.package_versions(),
+                "embedding_cache": {"embedded": encoder.embedded, "reused": encoder.reused},
+            }
+            store.write_build(settings.data_dir, build_id, manifest, passages, spans, passage_vectors, sentence_vectors,
+                              keywords, b"".join(encoder.keys + list(dict.fromkeys(count_tokens.used))))
+            lap("write")
+            removed = store.prune(settings.data_dir, settings.keep_builds)
+            if cache is not None:
+                cache.prune(store.used_embedding_keys(settings.data_dir))
+            lap("prune")
+        finally:
+            if cache is not None:
+                cache.close()
     return BuildSummary(build_id, len(docs), len(passages), len(sentence_texts), embedder.dim,
-                        time.perf_counter() - started, tuple(removed))
+                        time.perf_counter() - started, tuple(removed), encoder.embedded, encoder.reused, len(words),
+                        phases)
+
+
+def corpus_words(keywords: KeywordIndex) -> list[str]:
+    """The corpus words as `embed_forms` embeds them: each folded form spelled as written (accents kept)."""
+    vocabulary = keywords.vocabulary
+    return [vocabulary.spellings[form] for form in vocabulary.forms] if vocabulary.spellings else []

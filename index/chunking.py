@@ -54,7 +54,8 @@ def chunk_document(doc: Document, params: ChunkerParams, count_tokens: Callable[
                                 paragraph=block.number if block.role == "paragraph" else None,
                                 comment=block.number if block.role == "comment" else None,
                                 start=offset + start, end=offset + end, reply_to=block.reply_to,
-                                doc_title=doc.title, role=block.role)
+                                doc_title=doc.title, role=block.role, doc_date=doc.date,
+                                doc_url=doc.url, doc_source=doc.source)
             passages.append(Passage(id=first_id + len(passages), text=block.text[start:end], location=location))
     return passages
 

@@ -27,3 +27,11 @@ class IndexCorrupt(VerbatimError):
 
 class ConfigError(VerbatimError):
     """A setting has a value that cannot work."""
+
+
+class UnknownArticle(VerbatimError):
+    """A question was restricted to an article id the current index does not have."""
+
+    def __init__(self, article_id: str):
+        self.article_id = article_id
+        super().__init__(f"no article with id '{article_id}' (see `verbatim corpus list`)")

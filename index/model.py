@@ -26,6 +26,25 @@ class Location:
     reply_to: int | None = None  # comment number this comment quotes, if recognised
     doc_title: str = ""
     role: str = "paragraph"  # "title" | "kicker" | "paragraph" | "comment": how to cite it
+    doc_date: str = ""  # the document's ISO published date, so a quote can say which article and when
+    doc_url: str = ""  # its canonical URL ("" when unknown), so a quote can link to the passage
+    doc_source: str = ""  # its publication's name ("" when unknown)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ArticleInfo:
+    """One article of a build, as callers list and choose it (`Retriever.articles()`)."""
+
+    id: str
+    title: str
+    date: str  # ISO published date, "" when unknown
+    url: str  # canonical URL, "" when unknown
+    source: str  # publication name, "" when unknown
+    passages: int  # passages of the article itself (title, kicker, paragraphs)
+    comments: int  # passages from its reader comments
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -62,6 +81,9 @@ class Answer:
     build_id: str
     took_ms: float = 0.0
     scope: Scope = "all"
+    # The article the answer chose: the one asked for, else the article of its first quoted hit, else of
+    # its first hit (when it abstains); None only when it has no hit at all.
+    article_id: str | None = None
     extra: dict = field(default_factory=dict, compare=False)
 
     def with_timing(self, took_ms: float) -> "Answer":

@@ -17,9 +17,10 @@ from .ranking.alignment import translations
 from .answer import compose_answer
 from .corpus.fingerprint import corpus_hash
 from .embedders import Embedder, make_embedder
-from .errors import IndexMismatch, IndexMissing, VerbatimError
+from .catalogue import catalogue
+from .errors import IndexMismatch, IndexMissing, UnknownArticle, VerbatimError
 from .language import detect_language
-from .model import Answer, Scope
+from .model import Answer, ArticleInfo, Scope
 from .preflight import check_build_possible
 from .questions import clean_question
 from .ranking import Ranked, Ranker, Weights
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 class _Loaded:
     stored: store.StoredIndex
     ranker: Ranker
+    articles: tuple[ArticleInfo, ...] = ()
 
 
 class Retriever:
@@ -71,30 +73,49 @@ class Retriever:
     def manifest(self) -> dict:
         return self._loaded.stored.manifest
 
-    def ask(self, question: str, scope: Scope = "all", k: int | None = None) -> Answer:
-        return self.ask_many([question], scope, k)[0]
+    @property
+    def built_at(self) -> str:
+        """When the current build was made (ISO 8601, UTC)."""
+        return str(self._loaded.stored.manifest.get("created_at", ""))
 
-    def ask_many(self, questions: list[str], scope: Scope = "all", k: int | None = None) -> list[Answer]:
+    def articles(self) -> list[ArticleInfo]:
+        """Every article of the current build, newest first. Cheap (computed once per build) and safe to
+        call from any thread: it only reads the loaded build."""
+        return list(self._loaded.articles)
+
+    def ask(self, question: str, scope: Scope = "all", k: int | None = None, article: str | None = None) -> Answer:
+        return self.ask_many([question], scope, k, article)[0]
+
+    def ask_many(self, questions: list[str], scope: Scope = "all", k: int | None = None,
+                 article: str | None = None) -> list[Answer]:
         """Answers several questions with one encoder call (far cheaper per question than one by one).
 
-        Raises BadQuestion if any question is unusable, before any model work.
+        `article` restricts every passage to that document. Raises BadQuestion if any question is
+        unusable, UnknownArticle if the build has no such article, both before any model work.
         """
         started = time.perf_counter()
         cleaned = [clean_question(q, self.settings.max_question_chars) for q in questions]
         loaded = self._loaded
+        doc_ids = None
+        if article is not None:
+            if not loaded.ranker.has_document(article):
+                raise UnknownArticle(article)
+            doc_ids = frozenset([article])
         with self._encode_lock:
             vectors = self.embedder.embed_queries(cleaned)
         answers = []
         for question, vector in zip(cleaned, vectors):
-            ranked = loaded.ranker.rank(vector, question, scope, k or self.settings.top_k)
+            ranked = loaded.ranker.rank(vector, question, scope, k or self.settings.top_k, doc_ids=doc_ids)
             language = detect_language(question)
             if language == "en" and ranked.keyword_evidence < self.settings.abstain_min_keyword_evidence:
-                ranked = self._second_look(loaded, vector, question, scope, k or self.settings.top_k, ranked)
-            answers.append(compose_answer(question, language, ranked, loaded.stored, self.settings, scope))
+                ranked = self._second_look(loaded, vector, question, scope, k or self.settings.top_k, ranked, doc_ids)
+            answer = compose_answer(question, language, ranked, loaded.stored, self.settings, scope)
+            answers.append(replace(answer, article_id=article or answer.article_id or _chosen_article(answer)))
         took_ms = (time.perf_counter() - started) * 1000
         return [answer.with_timing(took_ms) for answer in answers]
 
-    def _second_look(self, loaded: _Loaded, vector, question: str, scope: Scope, k: int, ranked: Ranked) -> Ranked:
+    def _second_look(self, loaded: _Loaded, vector, question: str, scope: Scope, k: int, ranked: Ranked,
+                     doc_ids: frozenset[str] | None = None) -> Ranked:
         """An English question with too little keyword evidence: its words may translate the article's
         (index.ranking.alignment). Only such questions pay for embedding their words; their translations then
         count as keyword evidence and join the keyword side of the ranking (which also helps those
@@ -106,7 +127,7 @@ class Retriever:
 
         found = translations(loaded.stored.keywords, question, embed, self.settings.align_min_cosine)
         if found:
-            ranked = loaded.ranker.rank(vector, question, scope, k, translations=found)
+            ranked = loaded.ranker.rank(vector, question, scope, k, translations=found, doc_ids=doc_ids)
         return replace(ranked, second_look=True)
 
     def refresh(self) -> bool:
@@ -134,7 +155,13 @@ class Retriever:
 def _load(settings: Settings, embedder: Embedder, build_id: str | None, check_corpus: bool = True) -> _Loaded:
     stored = store.load_build(settings.data_dir, build_id)
     check_compatible(stored.manifest, embedder, settings.corpus_dir if check_corpus else None)
-    return _Loaded(stored, Ranker(stored, Weights.from_settings(settings)))
+    return _Loaded(stored, Ranker(stored, Weights.from_settings(settings)), catalogue(stored.passages))
+
+
+def _chosen_article(answer: Answer) -> str | None:
+    """The article of the first quoted hit, or of the first hit when it abstains."""
+    first = answer.quoted[:1] or answer.hits[:1]
+    return first[0].passage.location.doc_id if first else None
 
 
 def check_compatible(manifest: dict, embedder: Embedder, corpus_dir: Path | None) -> None:

@@ -69,6 +69,15 @@ class Settings:
     question_sentence_penalty: float
     lexicon_weight: float
     lexicon: str
+    document_weight: float
+    document_title: float
+    document_title_keyword: float
+    document_support: float
+    document_keyword: float
+    document_diversity: float
+    document_within: float
+    document_centroid: float
+    document_expand: int
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides) -> "Settings":

@@ -2,6 +2,8 @@
 
     data_dir/
       builds/<build_id>/  manifest.json  passages.jsonl  passages.faiss  sentences.npy  keywords.npz
+                          embedding_keys.bin (the embedding-cache entries the build uses, for pruning)
+      embeddings/vectors.sqlite3  (index.embedding_cache, shared by every build)
       current -> builds/<build_id>
       build.lock
 
@@ -45,6 +47,7 @@ SENTENCE_VECTORS = "sentences.npy"
 KEYWORDS = "keywords.npz"
 DATA_FILES = (PASSAGES, PASSAGE_VECTORS, SENTENCE_VECTORS, KEYWORDS)
 REQUIRED_FILES = (PASSAGES, PASSAGE_VECTORS, SENTENCE_VECTORS)  # keywords.npz came later: refitted when absent
+EMBEDDING_KEYS = "embedding_keys.bin"  # not needed to load a build, so not in DATA_FILES: only pruning reads it
 
 
 @dataclass(frozen=True)
@@ -78,7 +81,11 @@ def current_build_id(data_dir: Path) -> str | None:
 
 
 def new_build_id() -> str:
-    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + "-" + uuid.uuid4().hex[:6]
+    """Sorts by creation time, to the millisecond: a rebuild from the embedding cache can take under a
+    second, and pruning and rollback take the order of ids for the order of builds."""
+    now = time.time()
+    return (time.strftime("%Y%m%dT%H%M%S", time.gmtime(now)) + f".{int(now * 1000) % 1000:03d}Z-"
+            + uuid.uuid4().hex[:6])
 
 
 @contextmanager
@@ -96,11 +103,12 @@ def build_lock(data_dir: Path) -> Iterator[None]:
 
 def write_build(data_dir: Path, build_id: str, manifest: dict, passages: list[Passage],
                 sentences: list[list[tuple[int, int]]], passage_vectors: np.ndarray,
-                sentence_vectors: np.ndarray, keywords: KeywordIndex) -> Path:
+                sentence_vectors: np.ndarray, keywords: KeywordIndex, embedding_keys: bytes = b"") -> Path:
     """Writes a complete build next to the others, then switches `current` to it atomically.
 
     The build directory is 0700 and its files 0600 (index.private_files). If anything fails (a full
     disk, Ctrl-C) the half-written `.partial` directory is removed and the current build stays.
+    `embedding_keys`: the concatenated 32-byte keys of the embedding-cache entries the build uses.
     """
     final = builds_dir(data_dir) / build_id
     partial = final.with_name(build_id + ".partial")
@@ -118,6 +126,8 @@ def write_build(data_dir: Path, build_id: str, manifest: dict, passages: list[Pa
         index.save(partial / PASSAGE_VECTORS)
         np.save(partial / SENTENCE_VECTORS, sentence_vectors)
         np.savez(partial / KEYWORDS, **keywords.to_arrays())
+        with open(partial / EMBEDDING_KEYS, "wb", opener=private_opener) as out:
+            out.write(embedding_keys)
         manifest = dict(manifest, ann_params=index.params(), build_id=build_id, schema_version=SCHEMA_VERSION,
                         files={name: _sha256(partial / name) for name in DATA_FILES})
         with open(partial / MANIFEST, "w", encoding="utf-8", opener=private_opener) as out:
@@ -171,6 +181,16 @@ def prune(data_dir: Path, keep: int) -> list[str]:
         shutil.rmtree(root / build, ignore_errors=True)
         removed.append(build)
     return removed
+
+
+def used_embedding_keys(data_dir: Path) -> set[bytes]:
+    """The embedding-cache keys some complete build still uses: what pruning the cache must keep."""
+    from .embedding_cache import build_keys
+
+    keys: set[bytes] = set()
+    for build in complete_builds(data_dir):
+        keys |= build_keys(builds_dir(data_dir) / build, EMBEDDING_KEYS)
+    return keys
 
 
 def clean_partials(data_dir: Path) -> None:

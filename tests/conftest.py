@@ -11,6 +11,8 @@ import pytest
 
 from index.settings import PROJECT_ROOT, Settings
 
+pytest_plugins = ["tests.pg_fixtures"]  # a real PostgreSQL + pgvector server: pg_server, pg_url, pg_database_url
+
 # Tests never reach a model hub: every model comes from an installed package.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -63,3 +65,35 @@ def run_cli(*args: str, data_dir: Path | str, corpus_dir: Path | str = CORPUS_DI
     env.pop("VERBATIM_DEBUG", None)
     return subprocess.run([sys.executable, "-m", "bot.cli", *args], input=stdin, capture_output=True, text=True,
                           env=env, timeout=timeout, cwd=PROJECT_ROOT)
+
+
+SECOND_ARTICLE = Path(__file__).parent / "data" / "articles" / "lyon-velos-cargo.md"
+SECOND_ARTICLE_ID = "exemple-2024-03-05-lyon-velos-cargo"
+SEED_ARTICLE_ID = "nextinpact-2023-11-20-microsoft-recrute-sam-altman"
+
+
+@pytest.fixture(scope="session")
+def two_article_corpus(tmp_path_factory) -> Path:
+    """The seed article plus a small, newer one with a URL (tests/data/articles/)."""
+    target = tmp_path_factory.mktemp("two-articles") / "corpus"
+    shutil.copytree(CORPUS_DIR, target)
+    shutil.copyfile(SECOND_ARTICLE, target / SECOND_ARTICLE.name)
+    return target
+
+
+@pytest.fixture(scope="session")
+def two_article_settings(tmp_path_factory, e5_embedder, two_article_corpus) -> Settings:
+    """Settings whose data dir holds one complete build of the two-article corpus (built once)."""
+    from index.build import build_index
+
+    settings = Settings.from_env(env={}, data_dir=str(tmp_path_factory.mktemp("data-two")),
+                                 corpus_dir=str(two_article_corpus))
+    build_index(settings, e5_embedder)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def two_article_retriever(two_article_settings):
+    from index.service import Retriever
+
+    return Retriever.open(two_article_settings, build_if_missing=False)

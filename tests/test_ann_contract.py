@@ -255,3 +255,13 @@ def test_ann_setting_and_cli_option():
     assert _parser().parse_args(["index", "build", "--ann", "hnsw"]).ann == "hnsw"
     with pytest.raises(SystemExit):
         _parser().parse_args(["index", "build", "--ann", "annoy"])
+
+
+def test_vectors_gives_back_the_stored_rows(built, corpus, tmp_path):
+    """Exact scores over one article's passages rely on it, whatever the backend (and after a reload)."""
+    ids = np.array([0, 7, N - 1, 3], dtype=np.int64)
+    np.testing.assert_allclose(built.vectors(ids), corpus[ids], atol=1e-6)
+    assert built.vectors(np.zeros(0, np.int64)).shape == (0, DIM)
+    built.save(tmp_path / "x.faiss")
+    again = load_ann(built.kind, tmp_path / "x.faiss")
+    np.testing.assert_allclose(again.vectors(ids), corpus[ids], atol=1e-6)

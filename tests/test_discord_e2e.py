@@ -398,8 +398,8 @@ def test_200_concurrent_questions_are_all_answered_and_loop_stalls_measured(stan
 # ----- live rebuild -----------------------------------------------------------------------------------------
 
 
-def _index_build(env: dict) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "bot.cli", "index", "build"], cwd=PROJECT_ROOT, env=env,
+def _index_build(env: dict, *args: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "bot.cli", "index", "build", *args], cwd=PROJECT_ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
@@ -435,7 +435,16 @@ def test_rebuild_while_questions_arrive_switches_build_without_a_failed_answer(s
 
 def test_interrupted_or_failed_build_leaves_the_bot_serving_the_current_one(standin, bot, tmp_path):
     serving = bot.status()["build_id"]
-    build = _index_build(bot.env)
+    # Copies of the article under their own titles: texts the embedding cache has never seen (the title
+    # is part of every embedded passage), so this build takes many seconds and is killed mid-way.
+    big = tmp_path / "big"
+    big.mkdir()
+    [md] = CORPUS_DIR.glob("*.md")
+    text = md.read_text("utf-8")
+    for i in range(12):
+        (big / f"copy{i}.md").write_text(
+            text.replace('id: "', f'id: "copy{i}-', 1).replace('title: "', f'title: "Copie {i} · ', 1), "utf-8")
+    build = _index_build(bot.env, "--corpus", str(big))
     time.sleep(3)  # model loaded, embedding under way
     build.send_signal(signal.SIGKILL)
     assert build.wait(10) == -signal.SIGKILL, "the build was killed before it finished"

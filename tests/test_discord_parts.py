@@ -151,7 +151,7 @@ def _hash(tmp_path: Path, max_chars: int, env: dict | None = None) -> str:
         await bot.tree.set_translator(FrenchDescriptions())
         await bot.add_cog(AskCog(bot))
         digest = await bot.commands_hash()
-        bot.store.close()
+        bot.answers.close(0.1)
         return digest
 
     return asyncio.run(go())
@@ -209,12 +209,12 @@ class AskManyOver:
     def build_id(self):
         return self.retriever.build_id
 
-    def ask(self, question, scope="all"):
-        return self.retriever.ask(question, scope=scope)
+    def ask(self, question, scope="all", article=None):
+        return self.retriever.ask(question, scope=scope, article=article)
 
-    def ask_many(self, questions, scope="all"):
-        self.batches.append((len(questions), scope))
-        return [self.retriever.ask(q, scope=scope) for q in questions]
+    def ask_many(self, questions, scope="all", article=None):
+        self.batches.append((len(questions), scope) if article is None else (len(questions), scope, article))
+        return [self.retriever.ask(q, scope=scope, article=article) for q in questions]
 
 
 def test_worker_hands_queued_questions_over_in_batches_by_scope(retriever):
@@ -237,3 +237,29 @@ def test_worker_hands_queued_questions_over_in_batches_by_scope(retriever):
     assert [a.scope for a in got[:-1]] == [s for _, s in questions]
     # One hand-over; per scope one ask_many; the "all" batch holds the bad question, fails, and is redone singly.
     assert sorted(wrapped.batches) == [(5, "comments"), (6, "all")]
+
+
+def test_worker_batches_by_article_too(two_article_retriever):
+    from bot.discord_app.worker import RetrieverWorker
+    from index.errors import UnknownArticle
+
+    from .conftest import SECOND_ARTICLE_ID, SEED_ARTICLE_ID
+
+    wrapped = AskManyOver(two_article_retriever)
+    questions = [("Qui est Emmett Shear ?", SECOND_ARTICLE_ID), ("Qui est Emmett Shear ?", None),
+                 ("Combien de vélos ?", SEED_ARTICLE_ID)] * 2
+
+    async def go():
+        worker = RetrieverWorker(lambda: wrapped)
+        await worker.start()
+        got = await asyncio.gather(*(worker.ask(q, "all", a) for q, a in questions), worker.ask("Qui ?", "all", "nope"),
+                                   return_exceptions=True)
+        worker.close()
+        return got
+
+    got = asyncio.run(go())
+    assert isinstance(got[-1], UnknownArticle)
+    for (_, article), answer in zip(questions, got):
+        docs = {h.passage.location.doc_id for h in answer.hits}
+        assert docs == {article} if article else answer.article_id is not None
+    assert (2, "all", SECOND_ARTICLE_ID) in wrapped.batches and (2, "all", SEED_ARTICLE_ID) in wrapped.batches

@@ -141,11 +141,13 @@ def test_refresh_keeps_serving_when_the_new_build_is_broken(private):
 def test_killed_build_leaves_the_current_index_answering(private, e5_embedder, copied_corpus):
     settings = private
     before = store.current_build_id(settings.data_dir)
-    # A corpus large enough that its build takes many seconds, so the kill lands mid-way.
+    # A corpus large enough that its build takes many seconds, so the kill lands mid-way. Each copy has
+    # its own title: the title is part of every embedded passage, so the embedding cache cannot skip them.
     [md] = copied_corpus.glob("*.md")
     text = md.read_text()
     for i in range(12):
-        (copied_corpus / f"copy{i}.md").write_text(text.replace("id: \"", f"id: \"copy{i}-", 1))
+        (copied_corpus / f"copy{i}.md").write_text(
+            text.replace("id: \"", f"id: \"copy{i}-", 1).replace("title: \"", f"title: \"Copie {i} · ", 1))
     env = dict(os.environ, VERBATIM_DATA_DIR=str(settings.data_dir), VERBATIM_CORPUS_DIR=str(copied_corpus))
     proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "index", "build"], env=env, cwd=PROJECT_ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)

@@ -41,7 +41,7 @@ def test_a_build_creates_private_directories_and_files(tmp_path, e5_embedder, um
     for directory in (data, data / "builds", folder):
         assert mode(directory) == 0o700, (directory, oct(mode(directory)))
     files = [data / "build.lock", *folder.iterdir()]
-    assert {p.name for p in folder.iterdir()} == {store.MANIFEST, *store.DATA_FILES}
+    assert {p.name for p in folder.iterdir()} == {store.MANIFEST, store.EMBEDDING_KEYS, *store.DATA_FILES}
     for path in files:
         assert mode(path) == file_mode, (path, oct(mode(path)))
     assert (data / "current").is_symlink()  # a link has no mode of its own on Linux: its target's counts

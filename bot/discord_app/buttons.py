@@ -20,6 +20,16 @@ def _cog(interaction: discord.Interaction) -> "AskCog":
     return interaction.client.get_cog("AskCog")  # type: ignore[return-value]
 
 
+async def _guarded(interaction: discord.Interaction, what: str, action) -> None:
+    """discord.py only logs a failing DynamicItem callback: make sure the clicker gets a reply."""
+    try:
+        await action
+    except Exception as e:
+        from .error_handlers import on_item_error
+
+        await on_item_error(interaction, e, what)
+
+
 class SourcesButton(discord.ui.DynamicItem[discord.ui.Button], template=r"verbatim:sources:(?P<id>[0-9]{1,18})"):
     def __init__(self, answer_id: int, lang: str = "en"):
         super().__init__(discord.ui.Button(
@@ -33,7 +43,7 @@ class SourcesButton(discord.ui.DynamicItem[discord.ui.Button], template=r"verbat
         return cls(int(match["id"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        await _cog(interaction).show_sources(interaction, self.answer_id)
+        await _guarded(interaction, "sources", _cog(interaction).show_sources(interaction, self.answer_id))
 
 
 class VoteButton(discord.ui.DynamicItem[discord.ui.Button], template=r"verbatim:vote:(?P<id>[0-9]{1,18}):(?P<vote>up|down)"):
@@ -50,7 +60,8 @@ class VoteButton(discord.ui.DynamicItem[discord.ui.Button], template=r"verbatim:
         return cls(int(match["id"]), match["vote"])
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        await _cog(interaction).record_vote(interaction, self.answer_id, 1 if self.vote == "up" else -1)
+        await _guarded(interaction, "vote",
+                       _cog(interaction).record_vote(interaction, self.answer_id, 1 if self.vote == "up" else -1))
 
 
 class ShareButton(discord.ui.DynamicItem[discord.ui.Button], template=r"verbatim:share:(?P<id>[0-9]{1,18})"):
@@ -65,7 +76,7 @@ class ShareButton(discord.ui.DynamicItem[discord.ui.Button], template=r"verbatim
         return cls(int(match["id"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        await _cog(interaction).share_sources(interaction, self.answer_id)
+        await _guarded(interaction, "share", _cog(interaction).share_sources(interaction, self.answer_id))
 
 
 DYNAMIC_ITEMS = (SourcesButton, VoteButton, ShareButton)

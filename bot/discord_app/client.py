@@ -11,19 +11,25 @@ import hashlib
 import json
 import logging
 import math
+import time
 from pathlib import Path
 from typing import Callable
 
 import discord
 from discord.ext import commands
 
-from .answers_store import AnswersStore
+from .answers_keeper import AnswersKeeper
+from .article_commands import ArticleCog
+from .bindings import ArticleBindings
 from .buttons import DYNAMIC_ITEMS
 from .cog import AskCog
 from .config import BotConfig
+from .error_handlers import answer_unclaimed, guard_gateway_parsers, on_app_command_error
 from .gateway import use_api_base, use_gateway_of
+from .inflight import InFlight
 from .limits import Limits
 from .loop_monitor import LoopMonitor
+from .private_files import private_dir, write_private
 from .translations import FrenchDescriptions
 from .worker import RetrieverWorker
 
@@ -60,14 +66,23 @@ class VerbatimBot(commands.Bot):
         self.data_dir = data_dir
         self.max_question_chars = max_question_chars
         self.worker = RetrieverWorker(open_retriever)
-        self.store = AnswersStore(data_dir / "discord" / "answers.sqlite3")
+        private_dir(data_dir / "discord")  # user ids, names and questions: owner-only
+        self.answers = AnswersKeeper(data_dir / "discord" / "answers.sqlite3")
+        self.bindings = ArticleBindings(data_dir / "discord" / "answers.sqlite3")  # its own table
         self.limits = Limits(config.user_cooldown, config.guild_limit, config.guild_window)
         self.monitor = LoopMonitor(data_dir / "discord" / "status.json", self._status)
+        self.inflight = InFlight()
         self._refresher: asyncio.Task | None = None
+        self._closed_parts = False
+        # A malformed gateway event is dropped, not fatal; every interaction gets a reply.
+        guard_gateway_parsers(self)
+        self.tree.error(on_app_command_error)
+        self._button_patterns = [item.__discord_ui_compiled_template__ for item in DYNAMIC_ITEMS]
 
     def _status(self) -> dict:
         return {"ready": self.is_ready() and not self.is_closed(), "build_id": self.worker.build_id,
                 "pending": self.worker.pending, "answered": self.worker.answered,
+                "in_flight": len(self.inflight), "closing": self.inflight.closing,
                 "latency_ms": round(self.latency * 1000, 1) if math.isfinite(self.latency) else None}
 
     async def setup_hook(self) -> None:
@@ -78,9 +93,14 @@ class VerbatimBot(commands.Bot):
         log.info("serving index build %s", build)
         await self.tree.set_translator(FrenchDescriptions())
         await self.add_cog(AskCog(self))
+        await self.add_cog(ArticleCog(self))
         self.add_dynamic_items(*DYNAMIC_ITEMS)
         await self.sync_commands_if_changed()
         self._refresher = asyncio.create_task(self._refresh_forever(), name="verbatim-index-refresh")
+
+    async def on_interaction(self, interaction: discord.Interaction, /) -> None:
+        """Interactions discord.py would leave unanswered (unknown type, a click no button claims)."""
+        await answer_unclaimed(interaction, self._button_patterns)
 
     # Text commands are not used; the cog's listener handles mentions.
     async def on_message(self, message: discord.Message, /) -> None:
@@ -130,17 +150,30 @@ class VerbatimBot(commands.Bot):
             log.info("application commands unchanged; not syncing")
             return False
         synced = await self.tree.sync(guild=self._sync_target())
-        stamp.parent.mkdir(parents=True, exist_ok=True)
-        stamp.write_text(digest + "\n")
+        write_private(stamp, digest + "\n")
         where = f"guild {self.config.sync_guild}" if self.config.sync_guild else "globally"
         log.info("synced %d application command(s) %s", len(synced), where)
         return True
+
+    async def shutdown(self) -> None:
+        """SIGTERM: take no new questions, finish (or tell) those in flight, store them, then close."""
+        started = time.monotonic()
+        grace = self.config.shutdown_grace
+        await self.inflight.drain(grace)
+        left = max(0.5, grace - (time.monotonic() - started))
+        if not await asyncio.to_thread(self.answers.flush, left):
+            log.warning("the answers store is still busy; %.1f s were not enough to store every answer", left)
+        await self.close()
 
     async def close(self) -> None:
         if self._refresher:
             self._refresher.cancel()
         self.monitor.stop()
         await super().close()
+        if self._closed_parts:
+            return
+        self._closed_parts = True
         self.monitor.write()
         self.worker.close()
-        self.store.close()
+        await asyncio.to_thread(self.answers.close, 0.5)
+        self.bindings.close()

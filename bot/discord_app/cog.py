@@ -3,17 +3,22 @@
 Each question follows one path (`_answer`): checks, then the worker, then the store, then a
 rendered payload. Discord objects stay here; rendering is pure (bot.render), retrieval is behind
 the worker (bot.discord_app.worker).
+Which article a question goes to: the one it names (/ask's `article` option), else the channel's or
+thread's binding (bot.discord_app.bindings), else every article.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
+import time
 from typing import TYPE_CHECKING, Literal, Optional
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.render.discord_articles import article_choice, find_article, matching_articles
 from bot.render.discord_payloads import (
     Payload,
     answer_choice,
@@ -23,11 +28,14 @@ from bot.render.discord_payloads import (
     sources_payload,
 )
 from bot.render.discord_phrases import lang_of_locale, say
-from index.errors import VerbatimError
+from index.errors import UnknownArticle, VerbatimError
 from index.language import detect_language
+from index.model import ArticleInfo
 
+from .answers_keeper import PendingAnswer, StoreBusy
 from .answers_store import StoredAnswer
 from .buttons import answer_view, share_view
+from .delivery import acknowledge, deliver, reply_privately
 
 if TYPE_CHECKING:
     from .client import VerbatimBot
@@ -41,16 +49,38 @@ def send_kwargs(payload: Payload) -> dict:
     return {"content": payload.content or None, "embeds": [discord.Embed.from_dict(e) for e in payload.embeds]}
 
 
-def visible_in(stored: StoredAnswer, guild_id: int | None, channel_id: int | None) -> bool:
+def visible_in(stored: "StoredAnswer | PendingAnswer", guild_id: int | None, channel_id: int | None) -> bool:
     """An answer is shown only where it was asked: its server, or its DM channel."""
     if stored.guild_id is not None:
         return stored.guild_id == guild_id
     return stored.channel_id == channel_id
 
 
+def channel_and_parent(channel: object) -> tuple[int, int | None, bool]:
+    """(channel or thread id, its parent channel's id for a thread, whether it is a thread)."""
+    if isinstance(channel, discord.Thread):
+        return channel.id, channel.parent_id, True
+    return getattr(channel, "id", 0) or 0, None, False
+
+
+def readable(text: str) -> bool:
+    """False for text that is not valid Unicode (a lone surrogate, which a raw API call can send)."""
+    try:
+        text.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
 def guess_lang(text: str, fallback: str = "en") -> str:
     """For replies sent before there is an Answer (whose own language then decides)."""
-    return detect_language(text, default=fallback) if text.strip() else fallback
+    return detect_language(text, default=fallback) if text.strip() and readable(text) else fallback
+
+
+def article_choices(articles: list[ArticleInfo], current: str, lang: str) -> list[app_commands.Choice[str]]:
+    """Autocomplete over titles, newest first (the order of `Retriever.articles()`)."""
+    return [app_commands.Choice(name=name, value=value)
+            for name, value in (article_choice(a, lang) for a in matching_articles(current, articles))]
 
 
 class AskCog(commands.Cog):
@@ -65,6 +95,8 @@ class AskCog(commands.Cog):
     def _refusal(self, question: str, user_id: int, guild_id: int | None, lang: str) -> str | None:
         """The polite reply for a question that must not run now, or None to go ahead."""
         stripped = question.strip()
+        if not readable(stripped):
+            return say(lang, "unreadable")
         if not stripped:
             return say(lang, "empty")
         if len(stripped) > self.bot.max_question_chars:
@@ -74,40 +106,121 @@ class AskCog(commands.Cog):
             return say(lang, refusal.reason, seconds=refusal.seconds)
         return None
 
+    # ----- articles -----------------------------------------------------------------------------
+
+    def articles(self) -> list[ArticleInfo]:
+        """The current build's articles, newest first (read from the loaded build: no worker round trip)."""
+        retriever = self.bot.worker.retriever
+        return retriever.articles() if retriever is not None else []
+
+    def several_articles(self) -> bool:
+        return len(self.articles()) > 1
+
+    async def _bound_article(self, channel: object) -> tuple[str | None, bool]:
+        """(the article the channel or thread is bound to, whether that binding is stale)."""
+        channel_id, parent_id, _ = channel_and_parent(channel)
+        binding = await self.bot.bindings.resolve(channel_id, parent_id)
+        if binding is None:
+            return None, False
+        if any(a.id == binding.article_id for a in self.articles()):
+            return binding.article_id, False
+        if binding.origin == "thread":  # a thread's remembered article left the index: start afresh
+            await asyncio.to_thread(self.bot.bindings.forget, binding.channel_id, binding.article_id)
+            return None, False
+        return None, True
+
     async def _answer(self, question: str, scope: str, *, user: discord.abc.User, guild_id: int | None,
-                      channel_id: int, lang: str) -> tuple[Payload, discord.ui.View | None]:
-        """Ask the worker, store the answer, render it. Errors become a one-line reply, never silence."""
+                      channel: object, lang: str, article: str | None = None,
+                      named: bool = False) -> tuple[Payload, discord.ui.View | None]:
+        """Ask the worker, store the answer, render it. Errors become a one-line reply, never silence.
+
+        `article`: the article the question names (`named`) or, if not named, the channel's binding;
+        without either, the channel's binding is looked up here.
+        """
+        channel_id, _, in_thread = channel_and_parent(channel)
+        stale = False
+        if article is None and not named:
+            try:
+                article, stale = await self._bound_article(channel)
+            except Exception:  # the bindings table unreadable: answer from every article rather than not at all
+                log.exception("reading the article binding of channel %s failed", channel_id)
+            bound = article is not None
+        else:
+            bound = False
         try:
-            answer = await self.bot.worker.ask(question.strip(), scope)
+            try:
+                answer = await self.bot.worker.ask(question.strip(), scope, article)
+            except UnknownArticle:
+                if named:  # the index changed since the option was checked
+                    return notice_payload(say(lang, "unknown_article")), None
+                stale = True  # the bound article left the index between the check and the question
+                answer = await self.bot.worker.ask(question.strip(), scope, None)
         except VerbatimError as e:
             return notice_payload(say(lang, "failed", reason=escape_user_text(str(e)))), None
         except Exception:
             log.exception("answering %r failed", question[:200])
             return notice_payload(say(lang, "busy")), None
-        answer_id = self.bot.store.add(answer, guild_id=guild_id, channel_id=channel_id, asker_id=user.id,
-                                       asker_name=user.display_name)
-        log.info("answer #%d (%s, %.0f ms, build %s)", answer_id, "quoted" if answer.answered else "abstained",
-                 answer.took_ms, answer.build_id)
-        return answer_payload(answer, answer_id), answer_view(answer_id, answer.language)
+        # Numbered now, stored by the writer thread: a locked or failing store never costs the answer.
+        answer_id = self.bot.answers.reserve_id()
+        self.bot.answers.save_answer(answer_id, answer, guild_id=guild_id, channel_id=channel_id, asker_id=user.id,
+                                     asker_name=user.display_name)
+        log.info("answer #%d (%s, %.0f ms, build %s, article %s)", answer_id,
+                 "quoted" if answer.answered else "abstained", answer.took_ms, answer.build_id, answer.article_id)
+        if in_thread and not bound and not stale and answer.answered and answer.article_id:
+            try:
+                await self.bot.bindings.remember_thread(channel_id, guild_id, answer.article_id)
+            except Exception:  # the answer still goes out; only the follow-ups lose the thread's article
+                log.exception("remembering the article of thread %s failed", channel_id)
+        notice = say(answer.language, "stale_binding") if stale else ""
+        payload = answer_payload(answer, answer_id, name_articles=self.several_articles(), notice=notice)
+        return payload, answer_view(answer_id, answer.language)
 
     # ----- /ask -------------------------------------------------------------------------------
 
     @app_commands.command(name="ask", description="Ask a question about the article; the answer quotes it verbatim.")
-    @app_commands.describe(question="Your question, in French or English", scope="Where to look (default: everywhere)")
+    @app_commands.describe(question="Your question, in French or English", scope="Where to look (default: everywhere)",
+                           article="Which article (default: this channel's, else all of them)")
     async def ask_command(self, interaction: discord.Interaction, question: app_commands.Range[str, 1, QUESTION_MAX_CHARS],
-                          scope: Literal["all", "article", "comments"] = "all") -> None:
+                          scope: Literal["all", "article", "comments"] = "all",
+                          article: Optional[app_commands.Range[str, 1, 100]] = None) -> None:
+        received = time.monotonic()
         lang = guess_lang(question, lang_of_locale(interaction.locale))
+        if self.bot.inflight.closing:
+            await acknowledge(interaction.response.send_message(say(lang, "restarting_new"), ephemeral=True),
+                              received, "a question asked during shutdown")
+            return
         if not self.bot.config.allows(interaction.guild_id, interaction.channel_id):
             await interaction.response.send_message(say(lang, "not_allowed"), ephemeral=True)
             return
+        chosen = None
+        if article is not None:
+            chosen = find_article(article, self.articles())
+            if chosen is None:
+                await interaction.response.send_message(**send_kwargs(notice_payload(say(lang, "unknown_article"))),
+                                                        ephemeral=True)
+                return
         refusal = self._refusal(question, interaction.user.id, interaction.guild_id, lang)
         if refusal:
-            await interaction.response.send_message(**send_kwargs(notice_payload(refusal)), ephemeral=True)
+            await acknowledge(interaction.response.send_message(**send_kwargs(notice_payload(refusal)), ephemeral=True),
+                              received, "a refusal")
             return
-        await interaction.response.defer(thinking=True)  # within Discord's 3 s; the answer may take longer
-        payload, view = await self._answer(question, scope, user=interaction.user, guild_id=interaction.guild_id,
-                                           channel_id=interaction.channel_id or 0, lang=lang)
-        await interaction.edit_original_response(**send_kwargs(payload), view=view)
+        # Within Discord's 3 s; the answer may take longer. If even that fails, the answer goes to the channel.
+        deferred = await acknowledge(interaction.response.defer(thinking=True), received, f"/ask {interaction.id}")
+        if self.bot.inflight.closing:  # SIGTERM arrived while deferring
+            await deliver(interaction, {"content": say(lang, "restarting"), "embeds": []}, None, acknowledged=deferred)
+            return
+        channel = interaction.channel or discord.Object(interaction.channel_id or 0)
+        tell = lambda: interaction.edit_original_response(content=say(lang, "restarting"), embeds=[], view=None)
+        async with self.bot.inflight.track(tell) as job:
+            payload, view = await self._answer(question, scope, user=interaction.user, guild_id=interaction.guild_id,
+                                               channel=channel, lang=lang, article=chosen.id if chosen else None,
+                                               named=chosen is not None)
+            job.delivering = True
+            await deliver(interaction, send_kwargs(payload), view, acknowledged=deferred)
+
+    @ask_command.autocomplete("article")
+    async def article_autocomplete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return article_choices(self.articles(), current, lang_of_locale(interaction.locale))
 
     # ----- /source ----------------------------------------------------------------------------
 
@@ -119,7 +232,16 @@ class AskCog(commands.Cog):
             await interaction.response.send_message(say(lang, "not_allowed"), ephemeral=True)
             return
         if answer is None:
-            stored = self.bot.store.latest_in_channel(interaction.channel_id or 0)
+            channel_id = interaction.channel_id or 0
+            try:
+                stored = await self.bot.answers.latest_in_channel(channel_id)
+            except StoreBusy:
+                await reply_privately(interaction, say(lang, "store_busy"))
+                return
+            pending = self.bot.answers.latest_pending_in(channel_id)
+            if pending is not None and (stored is None or pending > stored.id):
+                await reply_privately(interaction, say(lang, "not_stored_yet", id=pending))
+                return
             if stored is None:
                 await interaction.response.send_message(say(lang, "no_answer_yet"), ephemeral=True)
                 return
@@ -133,43 +255,60 @@ class AskCog(commands.Cog):
 
     @source_command.autocomplete("answer")
     async def source_autocomplete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        rows = self.bot.store.recent(channel_id=interaction.channel_id or 0, guild_id=interaction.guild_id,
-                                     query=current.lstrip("#"))
+        try:
+            rows = await self.bot.answers.recent(channel_id=interaction.channel_id or 0, guild_id=interaction.guild_id,
+                                                 query=current.lstrip("#"))
+        except StoreBusy:
+            rows = []
         return [app_commands.Choice(name=name, value=value) for name, value in (answer_choice(i, q) for i, q in rows)]
 
     # ----- what the buttons do (also used by /source) -------------------------------------------
 
-    def _stored_here(self, interaction: discord.Interaction, answer_id: int) -> StoredAnswer | None:
-        stored = self.bot.store.get(answer_id)
+    async def _stored_here(self, interaction: discord.Interaction, answer_id: int) -> StoredAnswer | None:
+        """The stored answer if it may be shown here; None after a polite reply saying why not."""
+        lang = lang_of_locale(interaction.locale)
+        pending = self.bot.answers.pending(answer_id)
+        if pending is not None and visible_in(pending, interaction.guild_id, interaction.channel_id):
+            await reply_privately(interaction, say(lang, "not_stored_yet", id=answer_id))
+            return None
+        try:
+            stored = await self.bot.answers.get(answer_id)
+        except StoreBusy:
+            await reply_privately(interaction, say(lang, "store_busy"))
+            return None
         if stored is None or not visible_in(stored, interaction.guild_id, interaction.channel_id):
+            await interaction.response.send_message(say(lang, "unknown_answer", id=answer_id), ephemeral=True)
             return None
         return stored
 
     async def show_sources(self, interaction: discord.Interaction, answer_id: int) -> None:
-        stored = self._stored_here(interaction, answer_id)
+        stored = await self._stored_here(interaction, answer_id)
         if stored is None:
-            lang = lang_of_locale(interaction.locale)
-            await interaction.response.send_message(say(lang, "unknown_answer", id=answer_id), ephemeral=True)
             return
-        payload = sources_payload(stored.answer, stored.id, stored.asker_name)
+        payload = sources_payload(stored.answer, stored.id, stored.asker_name, name_articles=self.several_articles())
         await interaction.response.send_message(**send_kwargs(payload), ephemeral=True,
                                                 view=share_view(stored.id, stored.answer.language))
 
     async def share_sources(self, interaction: discord.Interaction, answer_id: int) -> None:
-        stored = self._stored_here(interaction, answer_id)
+        stored = await self._stored_here(interaction, answer_id)
         if stored is None:
-            await self.show_sources(interaction, answer_id)
             return
-        payload = sources_payload(stored.answer, stored.id, stored.asker_name, shared_by=interaction.user.display_name)
+        payload = sources_payload(stored.answer, stored.id, stored.asker_name, shared_by=interaction.user.display_name,
+                                  name_articles=self.several_articles())
         await interaction.response.send_message(**send_kwargs(payload), ephemeral=False)
 
     async def record_vote(self, interaction: discord.Interaction, answer_id: int, vote: int) -> None:
-        stored = self._stored_here(interaction, answer_id)
-        lang = stored.answer.language if stored else lang_of_locale(interaction.locale)
-        if stored is None:
-            await interaction.response.send_message(say(lang, "unknown_answer", id=answer_id), ephemeral=True)
+        pending = self.bot.answers.pending(answer_id)
+        if pending is not None and visible_in(pending, interaction.guild_id, interaction.channel_id):
+            # The writer stores in order: the vote lands right after its answer.
+            self.bot.answers.save_vote(answer_id, interaction.user.id, vote)
+            await interaction.response.send_message(say(lang_of_locale(interaction.locale), "thanks"), ephemeral=True)
             return
-        self.bot.store.set_feedback(answer_id, interaction.user.id, vote)
+        stored = await self._stored_here(interaction, answer_id)
+        if stored is None:
+            return
+        lang = stored.answer.language
+        self.bot.answers.save_vote(answer_id, interaction.user.id, vote)
         log.info("feedback %+d on answer #%d", vote, answer_id)
         await interaction.response.send_message(say(lang, "thanks"), ephemeral=True)
 
@@ -198,14 +337,20 @@ class AskCog(commands.Cog):
             return
         locale = message.guild.preferred_locale if message.guild else None
         lang = guess_lang(question, lang_of_locale(locale))
+        if self.bot.inflight.closing:
+            await message.reply(say(lang, "restarting_new"), mention_author=False)
+            return
         refusal = self._refusal(question, message.author.id, guild_id, lang)
         if refusal:
             await message.reply(**send_kwargs(notice_payload(refusal)), mention_author=False)
             return
-        async with message.channel.typing():
-            payload, view = await self._answer(question, "all", user=message.author, guild_id=guild_id,
-                                               channel_id=message.channel.id, lang=lang)
-        kwargs = send_kwargs(payload)
-        if view is not None:
-            kwargs["view"] = view
-        await message.reply(**kwargs, mention_author=False)
+        tell = lambda: message.reply(say(lang, "restarting"), mention_author=False)
+        async with self.bot.inflight.track(tell) as job:
+            async with message.channel.typing():
+                payload, view = await self._answer(question, "all", user=message.author, guild_id=guild_id,
+                                                   channel=message.channel, lang=lang)
+            job.delivering = True
+            kwargs = send_kwargs(payload)
+            if view is not None:
+                kwargs["view"] = view
+            await message.reply(**kwargs, mention_author=False)

@@ -4,6 +4,7 @@ Index settings (data directory, question length cap, model) stay in `index.setti
 """
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,9 @@ TOKEN_HELP = (
     "no Discord bot token: set DISCORD_TOKEN in the environment or in a .env file "
     "(Discord Developer Portal → your application → Bot → Reset Token)"
 )
+
+
+DEFAULT_SHUTDOWN_GRACE = 8.0  # Docker sends SIGKILL 10 s after SIGTERM; closing takes the rest
 
 
 def read_dotenv(path: Path) -> dict[str, str]:
@@ -42,14 +46,27 @@ def _ids(raw: str, name: str) -> frozenset[int]:
         raise ConfigError(f"{name} must be a comma-separated list of Discord ids, got {raw!r}") from None
 
 
-def _num(env: dict[str, str], name: str, default: float, kind=float):
+def _num(env: dict[str, str], name: str, default: float, kind=float, *, minimum: float = 0.0,
+         positive: bool = False):
+    """A number setting, refused at start when it is not finite or out of range (never silently clamped)."""
     raw = env.get(name, "")
     if raw.strip() == "":
         return kind(default)
     try:
-        return kind(raw)
+        value = kind(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+    _check_range(name, value, raw, minimum=minimum, positive=positive)
+    return value
+
+
+def _check_range(name: str, value: float, raw: str, *, minimum: float = 0.0, positive: bool = False) -> None:
+    if not math.isfinite(value):
+        raise ConfigError(f"{name} must be a finite number, got {raw!r}")
+    if positive and value <= 0:
+        raise ConfigError(f"{name} must be more than 0, got {raw!r}")
+    if value < minimum:
+        raise ConfigError(f"{name} must be {minimum:g} or more, got {raw!r}")
 
 
 @dataclass(frozen=True)
@@ -63,6 +80,7 @@ class BotConfig:
     allowed_channels: frozenset[int]  # empty = every channel
     answer_channels: frozenset[int]  # channels where every question is answered (needs the message-content intent)
     refresh_seconds: float  # how often the worker looks for a newer index build
+    shutdown_grace: float  # seconds SIGTERM leaves answers in flight to finish (fits Docker's 10 s stop timeout)
     api_base: str | None  # tests only: a loopback Discord stand-in
 
     @classmethod
@@ -79,6 +97,9 @@ class BotConfig:
             guild_limit, guild_window = int(limit), float(window or 60)
         except ValueError:
             raise ConfigError(f"VERBATIM_DISCORD_GUILD_RATE must look like 30/60 (questions/seconds), got {rate!r}") from None
+        if guild_limit < 0 or not math.isfinite(guild_window) or (guild_limit > 0 and guild_window <= 0):
+            raise ConfigError("VERBATIM_DISCORD_GUILD_RATE must be a question count of 0 or more over a window of "
+                              f"more than 0 seconds, like 30/60 (0/60 disables it), got {rate!r}")
         api_base = merged.get("VERBATIM_DISCORD_API_BASE", "").strip().rstrip("/") or None
         return cls(
             token=token,
@@ -89,7 +110,8 @@ class BotConfig:
             allowed_guilds=_ids(merged.get("VERBATIM_DISCORD_ALLOWED_GUILDS", ""), "VERBATIM_DISCORD_ALLOWED_GUILDS"),
             allowed_channels=_ids(merged.get("VERBATIM_DISCORD_ALLOWED_CHANNELS", ""), "VERBATIM_DISCORD_ALLOWED_CHANNELS"),
             answer_channels=_ids(merged.get("VERBATIM_DISCORD_ANSWER_CHANNELS", ""), "VERBATIM_DISCORD_ANSWER_CHANNELS"),
-            refresh_seconds=_num(merged, "VERBATIM_DISCORD_REFRESH_SECONDS", 10.0),
+            refresh_seconds=_num(merged, "VERBATIM_DISCORD_REFRESH_SECONDS", 10.0, positive=True),
+            shutdown_grace=_num(merged, "VERBATIM_DISCORD_SHUTDOWN_GRACE", DEFAULT_SHUTDOWN_GRACE),
             api_base=api_base,
         )
 

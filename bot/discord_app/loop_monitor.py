@@ -16,6 +16,8 @@ from collections import deque
 from pathlib import Path
 from typing import Callable
 
+from .private_files import write_private
+
 log = logging.getLogger(__name__)
 
 TICK = 0.05
@@ -52,14 +54,12 @@ class LoopMonitor:
                 self.window_max_ms = 0.0
 
     def write(self) -> None:
-        """Atomically replace the status file (read by the Docker HEALTHCHECK and the tests)."""
+        """Atomically replace the status file (read by the Docker HEALTHCHECK and the tests); owner-only."""
         data = {"at": time.time(), "pid": os.getpid(), "max_loop_stall_ms": round(self.max_stall_ms, 1),
                 "recent_loop_stall_ms": round(self.window_max_ms, 1),
                 "stalls": list(self.notable), **self._status()}
-        tmp = self.status_path.with_suffix(".tmp")
         try:
-            tmp.write_text(json.dumps(data), "utf-8")
-            os.replace(tmp, self.status_path)
+            write_private(self.status_path, json.dumps(data))
         except OSError as e:  # a full disk must not take the bot down
             log.warning("cannot write %s: %s", self.status_path, e)
 

@@ -1,4 +1,9 @@
-"""`verbatim run`: start the Discord bot until SIGTERM or Ctrl-C, then shut down cleanly."""
+"""`verbatim run`: start the Discord bot until SIGTERM or Ctrl-C, then shut down cleanly.
+
+Shutting down drains: answers in flight get up to VERBATIM_DISCORD_SHUTDOWN_GRACE seconds (default
+8, inside Docker's 10 s stop timeout) to finish and be stored; askers whose answer could not
+finish are told to ask again; then the gateway is closed and the process exits 0.
+"""
 from __future__ import annotations
 
 import argparse
@@ -34,9 +39,20 @@ async def serve(config: BotConfig, settings: "Settings", force_sync: bool = Fals
         (settings.data_dir / "discord" / "commands.sha256").unlink(missing_ok=True)
 
     loop = asyncio.get_running_loop()
+    stopping: list[asyncio.Task] = []
+
+    def on_signal(sig: signal.Signals) -> None:
+        """First signal: a graceful shutdown (drain, store, close). A second one: stop waiting."""
+        if not stopping:
+            log.info("%s received, shutting down: finishing the answers in flight (up to %.1f s) first", sig.name,
+                     config.shutdown_grace)
+            stopping.append(loop.create_task(bot.shutdown(), name="verbatim-shutdown"))
+        else:
+            log.info("%s received again: stopping without waiting", sig.name)
+            bot.inflight.hurry()
+
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, lambda s=sig: (log.info("%s received, shutting down", s.name),
-                                                    loop.create_task(bot.close())))
+        loop.add_signal_handler(sig, on_signal, sig)
     async with bot:
         await bot.start(config.token)
     log.info("stopped")

@@ -25,7 +25,7 @@ class RetrieverWorker:
         self._open = open_retriever
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="verbatim-retriever")
         self._retriever: Any = None
-        self._queue: list[tuple[str, str, asyncio.Future]] = []
+        self._queue: list[tuple[str, str, asyncio.Future, str | None]] = []
         self._draining = False
         self._max_batch = max_batch
         self.answered = 0
@@ -53,9 +53,9 @@ class RetrieverWorker:
 
         return await self._run(go)
 
-    async def ask(self, question: str, scope: str = "all"):
+    async def ask(self, question: str, scope: str = "all", article: str | None = None):
         future = asyncio.get_running_loop().create_future()
-        self._queue.append((question, scope, future))
+        self._queue.append((question, scope, future, article))
         if not self._draining:
             self._draining = True
             asyncio.get_running_loop().create_task(self._drain())
@@ -67,11 +67,11 @@ class RetrieverWorker:
             while self._queue:
                 batch, self._queue = self._queue[:self._max_batch], self._queue[self._max_batch:]
                 try:
-                    results = await self._run(lambda b=batch: self._answer_batch([(q, s) for q, s, _ in b]))
+                    results = await self._run(lambda b=batch: self._answer_batch([(q, (s, a)) for q, s, _, a in b]))
                 except Exception as e:  # the executor itself failed (shutting down)
                     results = [e] * len(batch)
                 self.batches += 1
-                for (_, _, future), result in zip(batch, results):
+                for (_, _, future, _), result in zip(batch, results):
                     if future.done():
                         continue
                     if isinstance(result, BaseException):
@@ -82,24 +82,26 @@ class RetrieverWorker:
         finally:
             self._draining = False
 
-    def _answer_batch(self, items: list[tuple[str, str]]) -> list:
-        """In the worker thread: one Answer (or the exception it raised) per question, in order."""
+    def _answer_batch(self, items: list[tuple[str, tuple[str, str | None]]]) -> list:
+        """In the worker thread: one Answer (or the exception it raised) per question, in order.
+
+        Each item is (question, (scope, article)): one batch per scope and article."""
         r = self._retriever_now()
         results: list = [None] * len(items)
         if len(items) > 1:
-            by_scope: dict[str, list[int]] = {}
+            by_scope: dict[tuple[str, str | None], list[int]] = {}
             for i, (_, scope) in enumerate(items):
                 by_scope.setdefault(scope, []).append(i)
             for scope, idx in by_scope.items():
                 try:
-                    for i, answer in zip(idx, r.ask_many([items[i][0] for i in idx], scope=scope)):
+                    for i, answer in zip(idx, r.ask_many([items[i][0] for i in idx], scope=scope[0], article=scope[1])):
                         results[i] = answer
                 except Exception:  # one bad question must not fail the others: redo them one by one
                     pass
         for i, (question, scope) in enumerate(items):
             if results[i] is None:
                 try:
-                    results[i] = r.ask(question, scope=scope)
+                    results[i] = r.ask(question, scope=scope[0], article=scope[1])
                 except Exception as e:
                     results[i] = e
         return results
@@ -115,6 +117,12 @@ class RetrieverWorker:
             return changed
 
         return await self._run(go)
+
+    @property
+    def retriever(self):
+        """The open Retriever, None before `start`; its `articles()` and `built_at` only read the loaded
+        build, so the event loop may call them directly."""
+        return self._retriever
 
     @property
     def build_id(self) -> str | None:

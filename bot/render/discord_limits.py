@@ -22,6 +22,7 @@ CUSTOM_ID = 100
 CHOICES = 25
 CHOICE_NAME = 100
 CHOICE_VALUE = 100
+URL = 2048  # longest link or embed URL Discord accepts
 
 ELLIPSIS = "…"
 

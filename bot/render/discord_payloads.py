@@ -17,8 +17,9 @@ from . import discord_limits as L
 from .discord_limits import trim
 from .discord_phrases import say
 
-from .citation import cite
+from .citation import article_name, cite
 from .quote import excerpt
+from .text_fragment import URL_MAX, passage_link
 
 ANSWER_COLOUR = 0x2B6CB0
 ABSTAIN_COLOUR = 0x718096
@@ -82,26 +83,49 @@ def short_build(build_id: str) -> str:
     return trim(build_id, 40)
 
 
-def answer_payload(answer: Answer, answer_id: int) -> Payload:
-    """The public reply: the question, the quoted passages with citations, and where to see sources."""
+def answer_payload(answer: Answer, answer_id: int, *, name_articles: bool = False, notice: str = "") -> Payload:
+    """The public reply: the question, the quoted passages with citations, and where to see sources.
+
+    `name_articles` (the corpus has several): every citation names its article (title and date).
+    A citation whose article URL is known links to the passage itself (a URL text fragment).
+    `notice`: a line said before the quotes (a stale channel binding).
+    """
     lang = answer.language
     title = trim(escape_user_text(answer.question), L.EMBED_TITLE)
     footer = trim(say(lang, "answer_footer", id=answer_id, build=short_build(answer.build_id)), L.FOOTER_TEXT)
     budget = min(L.EMBED_DESCRIPTION, L.EMBEDS_TOTAL - len(title) - len(footer))
+    head = ""
+    if notice:
+        head = trim(escape_mentions(notice), budget // 4) + "\n\n"
+        budget -= len(head)
     if answer.answered and answer.quoted:
         intro = say(lang, "intro")
-        description = intro + "\n" + _quotes_block(answer.quoted, lang, budget - len(intro) - 1)
+        description = intro + "\n" + _quotes_block(answer.quoted, lang, budget - len(intro) - 1, name_articles)
         colour = ANSWER_COLOUR
     else:
         description = trim(say(lang, "not_found"), budget)
         colour = ABSTAIN_COLOUR
-    embed = {"title": title, "description": description, "footer": {"text": footer}, "color": colour}
+    embed = {"title": title, "description": head + description, "footer": {"text": footer}, "color": colour}
     return Payload(content="", embeds=(embed,))
 
 
-def _quotes_block(hits: tuple[Hit, ...], lang: str, budget: int) -> str:
+def citation_line(hit: Hit, lang: str, name_articles: bool, max_chars: int) -> str:
+    """"— *Article · Section ¶2*", then the article's title and date when several articles are served,
+    linked to the passage when its URL is known and the link fits in `max_chars` with the rest."""
+    loc = hit.passage.location
+    where = trim(cite(loc, lang), 200)
+    label = trim(escape_user_text(article_name(loc, lang)), 200) if name_articles else ""
+    fixed = len(where) + len(label) + 12  # "— *[…](…)* · […](…)"
+    link = passage_link(loc.doc_url, hit.passage.text, min(URL_MAX, max_chars - fixed)) if max_chars > fixed else None
+    if name_articles:
+        return f"— *{where}* · [{label}]({link})" if link else f"— *{where}* · {label}"
+    return f"— *[{where}]({link})*" if link else f"— *{where}*"
+
+
+def _quotes_block(hits: tuple[Hit, ...], lang: str, budget: int, name_articles: bool = False) -> str:
     hits = hits[: L.EMBEDS_PER_MESSAGE]
-    citations = [f"— *{trim(cite(h.passage.location, lang), 200)}*" for h in hits]
+    per_citation = max(0, budget // max(len(hits), 1) // 3)  # links never take more than a third of a share
+    citations = [citation_line(h, lang, name_articles, per_citation) for h in hits]
     separators = 2 * (len(hits) - 1)
     room = budget - sum(len(c) + 1 for c in citations) - separators
     per_quote = max(40, min(MAX_QUOTE_CHARS, room // max(len(hits), 1)))
@@ -116,10 +140,13 @@ def _quotes_block(hits: tuple[Hit, ...], lang: str, budget: int) -> str:
     return trim("\n\n".join(blocks), budget)
 
 
-def sources_payload(answer: Answer, answer_id: int, asker: str, shared_by: str | None = None) -> Payload:
+def sources_payload(answer: Answer, answer_id: int, asker: str, shared_by: str | None = None, *,
+                    name_articles: bool = False) -> Payload:
     """/source: each cited passage in full (matched sentence in bold), its location, score and build.
 
     When the answer abstained, the closest passage is shown instead, labelled as not an answer.
+    Each embed's title links to the passage when its article's URL is known; with several articles
+    served, an "Article" field names it (title and date).
     """
     lang = answer.language
     cited = bool(answer.answered and answer.quoted)
@@ -143,6 +170,9 @@ def sources_payload(answer: Answer, answer_id: int, asker: str, shared_by: str |
             {"name": say(lang, "score"), "value": f"{hit.score:.3f}", "inline": True},
             {"name": say(lang, "rank"), "value": f"{hit.rank} · {label}", "inline": True},
         ]
+        if name_articles:
+            name = trim(escape_user_text(article_name(hit.passage.location, lang)), L.FIELD_VALUE)
+            fields.insert(0, {"name": say(lang, "article"), "value": name, "inline": False})
         heads.append((title, fields))
     fixed = len(footer) + sum(len(t) + sum(len(f["name"]) + len(f["value"]) for f in fs) for t, fs in heads)
     per_description = min(L.EMBED_DESCRIPTION, (L.EMBEDS_TOTAL - fixed) // len(hits))
@@ -154,6 +184,9 @@ def sources_payload(answer: Answer, answer_id: int, asker: str, shared_by: str |
             "fields": fields,
             "color": ANSWER_COLOUR if cited else ABSTAIN_COLOUR,
         }
+        link = passage_link(hit.passage.location.doc_url, hit.passage.text)
+        if link:
+            embed["url"] = link
         if i == len(hits) - 1:
             embed["footer"] = {"text": footer}
         embeds.append(embed)

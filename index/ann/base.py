@@ -55,6 +55,14 @@ class Ann(abc.ABC):
             return self._empty_result(len(q), k)
         return self._finish(*self._faiss_search(q, k))
 
+    def vectors(self, ids: np.ndarray) -> np.ndarray:
+        """The stored rows of these ids, float32 [len(ids), dim]: exact scores over a chosen subset of
+        passages (one article's), however large the index and whatever its type."""
+        ids = np.ascontiguousarray(ids, dtype=np.int64)
+        if len(ids) == 0 or self._index is None:
+            return np.zeros((0, self._dim), dtype=np.float32)
+        return np.asarray(self._index.reconstruct_batch(ids), dtype=np.float32)
+
     def save(self, path: str | Path) -> None:
         """Write the index to one file."""
         from ._faiss import write_index  # FAISS is imported when an index is made or read, not with index.ann

@@ -114,6 +114,11 @@ class IvfAnn(Ann):
         if self._index is None:
             self._train(x)
 
+    def vectors(self, ids: np.ndarray) -> np.ndarray:
+        if self._index is not None and self._index.direct_map.type == faiss.DirectMap.NoMap:
+            self._index.make_direct_map()  # an id -> list position map, built once on first use
+        return super().vectors(ids)
+
     # -- persistence -------------------------------------------------------------------------
     def save(self, path: str | Path) -> None:
         if self._index is None:

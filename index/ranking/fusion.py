@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .documents import DocumentWeights, Documents
 from .intent import CommentWords, asks_about_comments
 from .lexicon import gloss
 from ..language import detect_language
@@ -41,12 +42,14 @@ class Weights:
     comment_intent: float = 0.0  # fused units comments move ahead (question asks about readers) or behind (it does not)
     question_sentence_penalty: float = 0.0  # cosine taken off a sentence that is itself a question
     lexicon: float = 0.0  # weight of the keyword cosine of an English question's French glosses (index.ranking.lexicon)
+    documents: DocumentWeights = DocumentWeights()  # document-level evidence over many articles (documents.py)
 
     @classmethod
     def from_settings(cls, settings) -> "Weights":
         return cls(settings.weight_passage, settings.weight_sentence, settings.weight_keyword, settings.fusion,
                    settings.keyword_index, settings.candidates, settings.comment_intent,
-                   settings.question_sentence_penalty, settings.lexicon_weight)
+                   settings.question_sentence_penalty, settings.lexicon_weight,
+                   DocumentWeights.from_settings(settings))
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,7 @@ class Ranked:
     keyword_evidence: float = 0.0  # how much those words tie the question to the corpus (Vocabulary.evidence)
     about_comments: bool = False  # the question asks what readers said, and the corpus has comments
     second_look: bool = False  # its words were embedded to look for translations (index.ranking.alignment)
+    documents: tuple[str, ...] = ()  # document ids best first (documents.choose_article)
 
 
 class Ranker:
@@ -71,15 +75,20 @@ class Ranker:
         self.weights = weights
         self.vocabulary = stored.keywords.vocabulary
         self.ngrams = stored.keywords.ngrams if weights.keyword_index == "chargram" else None
+        self.documents = Documents(stored.passages, weights.documents, stored.sentence_vectors, stored.sentence_owner)
         self.bm25 = BM25.fit([p.text for p in stored.passages], language) if self.ngrams is None else None
         kinds = np.array([p.location.kind for p in stored.passages])
         self._is_comment = kinds == "comment"
         self._has_comments = bool(self._is_comment.any())
         self._scope_mask = {scope: np.isin(kinds, list(k)) for scope, k in SCOPE_KINDS.items()}
+        self._passages_of = _group_by_document(stored.passages)
         self._sentence_count = np.array([len(spans) for spans in stored.sentences], dtype=np.int64)
         self._first_sentence = _starts(self._sentence_count)
         self._asks = np.array([_is_question(p.text[a:b]) for p, spans in zip(stored.passages, stored.sentences)
                                for a, b in spans], dtype=bool)  # per sentence row: does it ask rather than tell?
+
+    def has_document(self, doc_id: str) -> bool:
+        return doc_id in self._passages_of
 
     def keyword_scores(self, question: str) -> np.ndarray:
         if self.ngrams is not None:
@@ -102,18 +111,28 @@ class Ranker:
         return gloss(question, table)
 
     def rank(self, query_vector: np.ndarray, question: str, scope: Scope = "all", k: int = 5,
-             translations: dict[str, str] | None = None) -> Ranked:
+             translations: dict[str, str] | None = None, doc_ids: frozenset[str] | None = None) -> Ranked:
         """Shortlists passages with the vector index, then fuses the three signals over the shortlist.
 
         On a corpus no larger than `candidates` the shortlist is every passage, so the ranking is exact;
         on a large one the cost of a question follows the shortlist, not the corpus, and the index type
         (flat, hnsw, ivf) decides how fast the shortlist comes.
+        `doc_ids` restricts the candidates to those documents' passages, all of them, scored exactly
+        (a global shortlist could hold none of one article's passages in a large archive).
         """
         stored, w = self.stored, self.weights
         n = len(stored.passages)
-        sims, ids = stored.passage_index.search(query_vector.reshape(1, -1), min(n, max(w.candidates, k)))
-        found = ids[0] >= 0
-        cand, passage_sim = ids[0][found], sims[0][found]
+        centroid_sim = self.documents.centroid_similarity(query_vector)
+        if doc_ids is None:
+            sims, ids = stored.passage_index.search(query_vector.reshape(1, -1), min(n, max(w.candidates, k)))
+            found = ids[0] >= 0
+            cand, passage_sim = ids[0][found], sims[0][found]
+            cand, passage_sim = self.documents.expand(cand, passage_sim, query_vector, stored.passage_index,
+                                                      centroid_sim)
+        else:  # every passage of the articles asked for, scored exactly: a shortlist may hold none of them
+            cand = np.sort(np.concatenate([self._passages_of.get(d, np.zeros(0, np.int64)) for d in doc_ids]
+                                          or [np.zeros(0, np.int64)]))
+            passage_sim = stored.passage_index.vectors(cand) @ query_vector
         sentence_rows, starts = self._sentence_rows(cand)
         sentence_sims = stored.sentence_vectors[sentence_rows] @ query_vector
         if w.question_sentence_penalty:
@@ -121,11 +140,11 @@ class Ranker:
             # that answers it; an article's rhetorical questions are not answers.
             sentence_sims = sentence_sims - w.question_sentence_penalty * self._asks[sentence_rows]
         sentence_sim = np.maximum.reduceat(sentence_sims, starts) if len(cand) else sentence_sims
-        keyword = self.keyword_scores(_with_translations(question, translations))
+        keyword_all = self.keyword_scores(_with_translations(question, translations))
         glosses = self.glosses(question)
         if glosses:  # an English question: the French senses of its words (index.ranking.lexicon), ranking only
-            keyword = keyword + w.lexicon * self.keyword_scores(" ".join(glosses))
-        keyword = keyword[cand]
+            keyword_all = keyword_all + w.lexicon * self.keyword_scores(" ".join(glosses))
+        keyword = keyword_all[cand]
         mask = self._scope_mask[scope][cand]
         signals = ((w.passage, passage_sim), (w.sentence, sentence_sim), (w.keyword, keyword))
         if w.fusion == "zscore":
@@ -133,6 +152,8 @@ class Ranker:
             fused = sum(weight * _standardised(values, mask) for weight, values in signals) / total
         else:
             fused = sum(weight * values for weight, values in signals)
+        inner = self.documents.within(cand, signals, mask, self._local_keyword(question, translations, cand)) \
+            if w.fusion == "zscore" else None
         about_comments = self._has_comments and asks_about_comments(question)
         if w.comment_intent and self._has_comments:
             # Comments start ahead when the question asks what readers said, behind when it is about the article
@@ -141,14 +162,22 @@ class Ranker:
                 shift = w.comment_intent
             else:
                 shift = 0.0 if self._comment_words.used_by(question) else -w.comment_intent
-            fused = fused + shift * self._is_comment[cand]
-        fused = np.where(mask, fused, -np.inf)
-        order = np.argsort(-fused, kind="stable")[: min(k, int(mask.sum()))]
+            shift = shift * self._is_comment[cand]
+            fused = fused + shift
+            inner = None if inner is None else inner + shift
+        fused = np.where(mask, self.documents.adjust(cand, fused, passage_sim, keyword_all, mask, centroid_sim), -np.inf)
+        order, shown = self.documents.top(cand, fused, k, None if inner is None else np.where(mask, inner, -np.inf))
         best_sentence = np.array([int(np.argmax(sentence_sims[starts[i]:starts[i] + self._sentence_count[cand[i]]]))
                                   for i in order], dtype=np.int64)
         dense = np.maximum(passage_sim, sentence_sim)
         matched, evidence = self.vocabulary.assess(question, translations)
-        return Ranked(cand[order], fused[order], dense[order], best_sentence, matched, evidence, about_comments)
+        return Ranked(cand[order], shown, dense[order], best_sentence, matched, evidence, about_comments,
+                      documents=self.documents.ranking(cand, fused))
+
+    def _local_keyword(self, question: str, translations: dict[str, str] | None, cand: np.ndarray):
+        if not self.documents.weights.within or self.ngrams is None or len(self.documents.doc_ids) < 2:
+            return None
+        return self.documents.local_keyword(self.ngrams, _with_translations(question, translations), cand)
 
     def _sentence_rows(self, passages: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Rows of the sentence vectors of these passages, passage after passage, and where each passage starts."""
@@ -156,6 +185,14 @@ class Ranker:
         starts = _starts(counts)
         rows = np.arange(int(counts.sum())) + np.repeat(self._first_sentence[passages] - starts, counts)
         return rows, starts
+
+
+def _group_by_document(passages) -> dict[str, np.ndarray]:
+    """doc id -> ids of its passages (ascending), in one pass however many documents."""
+    groups: dict[str, list[int]] = {}
+    for p in passages:
+        groups.setdefault(p.location.doc_id, []).append(p.id)
+    return {doc: np.array(ids, dtype=np.int64) for doc, ids in groups.items()}
 
 
 def _with_translations(question: str, translations: dict[str, str] | None) -> str:

@@ -72,3 +72,15 @@ def message(message_id: str, channel_id: str, author: dict, body: dict, *, guild
     if body.get("message_reference"):
         data["message_reference"] = body["message_reference"]
     return data
+
+
+MANAGE_CHANNELS = 1 << 4
+
+
+def thread(thread_id: str, guild_id: str, parent_id: str, name: str, owner_id: str = "1") -> dict:
+    """A public thread (type 11) as THREAD_CREATE and interaction payloads carry it."""
+    return {"id": thread_id, "type": 11, "guild_id": guild_id, "parent_id": parent_id, "owner_id": owner_id,
+            "name": name, "last_message_id": None, "rate_limit_per_user": 0, "message_count": 0, "member_count": 1,
+            "total_message_sent": 0, "flags": 0, "applied_tags": [],
+            "thread_metadata": {"archived": False, "auto_archive_duration": 1440, "archive_timestamp": now_iso(),
+                                "locked": False, "invitable": True, "create_timestamp": now_iso()}}

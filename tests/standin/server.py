@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -69,6 +70,18 @@ class Interaction:
 
 
 @dataclass
+class Failure:
+    """An injected failure: the next `times` requests matching `method` and `path` get `status`."""
+
+    method: str
+    path: re.Pattern
+    status: int
+    times: int
+    retry_after: float | None = None
+    hits: int = 0
+
+
+@dataclass
 class Sent:
     """A message the bot created in a channel."""
 
@@ -89,6 +102,7 @@ class DiscordStandIn:
         self.bot_user = o.user(self.app_id, "Verbatim", bot=True)
         self.guild_id = o.snowflake()
         self.channels = {name: o.snowflake() for name in ("general", "random", "closed")}
+        self.threads: dict[str, tuple[str, str]] = {}  # name -> (thread id, parent channel id)
         self.role_id = o.snowflake()
         self.guild_locale = guild_locale
         self.violations: list[str] = []
@@ -102,6 +116,9 @@ class DiscordStandIn:
         self.heartbeats: list[float] = []
         self.identifies: list[dict] = []
         self.sessions = 0
+        self.failures: list[Failure] = []
+        self.ack_window: float | None = None  # when set, a first response later than this is refused (10062)
+        self.expired: list[str] = []  # interactions whose first response came too late
         self._ws: web.WebSocketResponse | None = None
         self._seq = 0
         self._cond = threading.Condition()
@@ -217,8 +234,9 @@ class DiscordStandIn:
         }, ws)
         channels = [o.channel(cid, self.guild_id, name) for name, cid in self.channels.items()]
         roles = [o.role(self.guild_id, "@everyone"), o.role(self.role_id, "readers")]
-        await self._dispatch("GUILD_CREATE", o.guild(self.guild_id, "Stand-in guild", channels, roles,
-                                                     self.guild_locale, o.member(self.bot_user)), ws)
+        guild = o.guild(self.guild_id, "Stand-in guild", channels, roles, self.guild_locale, o.member(self.bot_user))
+        guild["threads"] = [o.thread(tid, self.guild_id, parent, name) for name, (tid, parent) in self.threads.items()]
+        await self._dispatch("GUILD_CREATE", guild, ws)
 
     async def _dispatch(self, event: str, data: dict, ws=None) -> None:
         ws = ws or self._ws
@@ -248,6 +266,10 @@ class DiscordStandIn:
             self.violation(f"{request.method} {path} with a wrong Authorization header")
             return json_response({"message": "401: Unauthorized", "code": 0}, status=401)
         body = await self._body(request)
+        injected = self._injected_failure(request.method, path)
+        if injected is not None:
+            self._changed()
+            return injected
         parts = path.strip("/").split("/")
         try:
             response = await self._route(request.method, parts, body, request)
@@ -257,6 +279,29 @@ class DiscordStandIn:
             self.violation(f"unexpected route {request.method} {path}")
             return json_response({"message": "404: Not Found", "code": 0}, status=404)
         return response
+
+    # ----- failure injection ----------------------------------------------------------------------------
+
+    def fail(self, method: str, path: str, status: int, times: int = 1, retry_after: float | None = None) -> Failure:
+        """Make the next `times` `method` requests whose path matches the regex `path` fail with `status`
+        (429: a rate limit with `retry_after`, as Discord sends it through its proxy; 5xx: a server error)."""
+        failure = Failure(method, re.compile(path), status, times, retry_after)
+        self.failures.append(failure)
+        return failure
+
+    def _injected_failure(self, method: str, path: str) -> web.Response | None:
+        for f in self.failures:
+            if f.hits < f.times and f.method == method and f.path.search(path):
+                f.hits += 1
+                if f.status == 429:
+                    retry = f.retry_after if f.retry_after is not None else 1.0
+                    return web.Response(
+                        body=json.dumps({"message": "You are being rate limited.", "retry_after": retry,
+                                         "global": False, "code": 0}).encode(),
+                        status=429, content_type="application/json",
+                        headers={"Via": "1.1 google", "Retry-After": str(max(1, int(retry + 0.999)))})
+                return json_response({"message": f"{f.status}: Server Error", "code": 0}, status=f.status)
+        return None
 
     async def _body(self, request: web.Request) -> dict | list | None:
         if not request.can_read_body:
@@ -303,8 +348,11 @@ class DiscordStandIn:
         for cmd in body:
             existing = self.commands.get(cmd["name"])
             full = {**cmd, "id": existing["id"] if existing else o.snowflake(), "application_id": self.app_id,
-                    "version": o.snowflake(), "type": cmd.get("type", 1), "default_member_permissions": None,
-                    "dm_permission": True, "nsfw": False}
+                    "version": o.snowflake(), "type": cmd.get("type", 1),
+                    # Discord answers with the permission bits as a string (or null)
+                    "default_member_permissions": None if cmd.get("default_member_permissions") is None
+                    else str(cmd["default_member_permissions"]),
+                    "dm_permission": cmd.get("dm_permission", True), "nsfw": False}
             if where != "global":
                 full["guild_id"] = self.guild_id
             self.commands[cmd["name"]] = full
@@ -315,6 +363,9 @@ class DiscordStandIn:
         it = self.interactions.get(interaction_id)
         if it is None or it.token != token:
             self.violation(f"callback for unknown interaction {interaction_id}")
+            return json_response({"message": "Unknown interaction", "code": 10062}, status=404)
+        if self.ack_window is not None and it.callback is None and time.monotonic() - it.sent_at > self.ack_window:
+            self.expired.append(interaction_id)
             return json_response({"message": "Unknown interaction", "code": 10062}, status=404)
         if it.callback is not None:
             self.violation(f"interaction {interaction_id} acknowledged twice")
@@ -383,7 +434,7 @@ class DiscordStandIn:
     def _channel_message(self, channel_id: str, body: dict) -> web.StreamResponse:
         for problem in checks.check_message(body, creating=True):
             self.violation(f"channel message: {problem}")
-        if channel_id not in self.channels.values():
+        if channel_id not in self.channels.values() and channel_id not in {t for t, _ in self.threads.values()}:
             self.violation(f"message to unknown channel {channel_id}")
         msg = o.message(o.snowflake(), channel_id, self.bot_user, body, guild_id=self.guild_id)
         self.messages[msg["id"]] = msg
@@ -395,15 +446,37 @@ class DiscordStandIn:
     def new_user(self, name: str = "reader") -> dict:
         return o.user(o.snowflake(), name)
 
+    def create_thread(self, name: str, parent: str = "general") -> str:
+        """A public thread under a channel, announced to the bot (THREAD_CREATE); usable as `channel=name`."""
+        tid = o.snowflake()
+        self.threads[name] = (tid, self.channels[parent])
+        self._call(self._dispatch("THREAD_CREATE", {**o.thread(tid, self.guild_id, self.channels[parent], name),
+                                                    "newly_created": True}))
+        return tid
+
+    def channel_id(self, name: str) -> str:
+        """A channel's or a thread's id by name."""
+        return self.threads[name][0] if name in self.threads else self.channels[name]
+
+    def _channel_object(self, name: str) -> dict:
+        if name in self.threads:
+            tid, parent = self.threads[name]
+            return o.thread(tid, self.guild_id, parent, name)
+        return o.channel(self.channels[name], self.guild_id, name)
+
     def _interaction(self, kind: int, data: dict, *, user: dict | None, channel: str, locale: str,
-                     message: dict | None = None) -> Interaction:
+                     message: dict | None = None, permissions: int | None = None) -> Interaction:
+        """`permissions`: the member's permission bits in the channel (default: a plain member's)."""
         user = user or self.new_user()
         iid, token = o.snowflake(), "itoken-" + o.snowflake()
+        member = o.member(user)
+        if permissions is not None:
+            member["permissions"] = str(permissions)
         payload = {
             "id": iid, "application_id": self.app_id, "type": kind, "token": token, "version": 1, "data": data,
-            "guild_id": self.guild_id, "channel_id": self.channels[channel],
-            "channel": o.channel(self.channels[channel], self.guild_id, channel),
-            "member": o.member(user), "locale": locale, "guild_locale": self.guild_locale,
+            "guild_id": self.guild_id, "channel_id": self.channel_id(channel),
+            "channel": self._channel_object(channel),
+            "member": member, "locale": locale, "guild_locale": self.guild_locale,
             "app_permissions": "2248473465835073", "entitlements": [], "context": 0,
             "authorizing_integration_owners": {"0": self.guild_id}, "attachment_size_limit": 10485760,
         }
@@ -413,19 +486,53 @@ class DiscordStandIn:
         self.interactions[iid], self.by_token[token] = it, it
         return it
 
-    def _command_data(self, name: str, options: dict, focused: str | None = None) -> dict:
+    def send_raw_interaction(self, kind: int, data: dict, *, user: dict | None = None, channel: str = "general",
+                             locale: str = "fr", message: dict | None = None,
+                             mutate: Callable[[dict], None] | None = None) -> Interaction:
+        """An interaction as a raw API client could shape it: `mutate` edits the payload before it is sent
+        (drop the user, break an id, change the type)."""
+        it = self._interaction(kind, data, user=user, channel=channel, locale=locale, message=message)
+        if mutate is not None:
+            mutate(it.payload)
+            it.type = it.payload.get("type", it.type)
+        self._send_interactions([it])
+        return it
+
+    def dispatch_raw(self, event: str, data: dict) -> None:
+        """Any gateway event, well formed or not."""
+        self._call(self._dispatch(event, data))
+
+    def message_payload(self, content: str, *, user: dict | None = None, channel: str = "general") -> dict:
+        """A MESSAGE_CREATE payload mentioning the bot, for tests that break it before dispatching."""
+        user = user or self.new_user()
+        msg = o.message(o.snowflake(), self.channels[channel], user, {"content": content}, guild_id=self.guild_id)
+        msg["member"] = {k: v for k, v in o.member(user).items() if k != "user"}
+        msg["mentions"] = [self.bot_user]
+        msg["mention_roles"] = []
+        return msg
+
+    def _command_data(self, name: str, options: dict, focused: str | None = None, subcommand: str | None = None) -> dict:
+        """`subcommand`: "set" for `/article set` (its options go inside the subcommand option, as Discord sends them)."""
         cmd = self.commands.get(name)
         if cmd is None:
             raise KeyError(f"command /{name} was never synced (synced: {sorted(self.commands)})")
+        specs = cmd.get("options", [])
+        if subcommand is not None:
+            sub = next((x for x in specs if x["name"] == subcommand and x["type"] == 1), None)
+            if sub is None:
+                raise KeyError(f"/{name} has no subcommand {subcommand}")
+            specs = sub.get("options", [])
         opts = []
         for key, value in options.items():
-            spec = next((x for x in cmd.get("options", []) if x["name"] == key), None)
+            spec = next((x for x in specs if x["name"] == key), None)
             if spec is None:
                 raise KeyError(f"/{name} has no option {key}")
             entry = {"name": key, "type": spec["type"], "value": value}
             if key == focused:
                 entry["focused"] = True
             opts.append(entry)
+        if subcommand is not None:
+            opts = [{"name": subcommand, "type": 1, "options": opts}]
         data = {"id": cmd["id"], "name": name, "type": 1, "options": opts}
         if cmd.get("guild_id"):  # Discord names the guild only for guild commands
             data["guild_id"] = cmd["guild_id"]
@@ -439,8 +546,9 @@ class DiscordStandIn:
         self._call(go())
 
     def slash(self, name: str, options: dict | None = None, *, user: dict | None = None, channel: str = "general",
-              locale: str = "fr") -> Interaction:
-        it = self._interaction(2, self._command_data(name, options or {}), user=user, channel=channel, locale=locale)
+              locale: str = "fr", subcommand: str | None = None, permissions: int | None = None) -> Interaction:
+        it = self._interaction(2, self._command_data(name, options or {}, subcommand=subcommand), user=user,
+                               channel=channel, locale=locale, permissions=permissions)
         self._send_interactions([it])
         return it
 
@@ -453,8 +561,10 @@ class DiscordStandIn:
         return its
 
     def autocomplete(self, name: str, options: dict, focused: str, *, user: dict | None = None,
-                     channel: str = "general", locale: str = "fr") -> Interaction:
-        it = self._interaction(4, self._command_data(name, options, focused), user=user, channel=channel, locale=locale)
+                     channel: str = "general", locale: str = "fr", subcommand: str | None = None,
+                     permissions: int | None = None) -> Interaction:
+        it = self._interaction(4, self._command_data(name, options, focused, subcommand=subcommand), user=user,
+                               channel=channel, locale=locale, permissions=permissions)
         self._send_interactions([it])
         return it
 
@@ -474,7 +584,7 @@ class DiscordStandIn:
         messages that do not mention the bot, and so does the stand-in."""
         user = user or self.new_user()
         mid = o.snowflake()
-        msg = o.message(mid, self.channels[channel], user, {"content": content}, guild_id=self.guild_id)
+        msg = o.message(mid, self.channel_id(channel), user, {"content": content}, guild_id=self.guild_id)
         msg["member"] = {k: v for k, v in o.member(user).items() if k != "user"}
         msg["mentions"] = [self.bot_user] if mention_bot else []
         msg["mention_roles"] = mention_roles or []

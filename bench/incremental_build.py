@@ -1,0 +1,154 @@
+#!/usr/bin/env python
+"""Incremental builds through the embedding cache (a script that prints figures, not a test).
+
+Writes --articles generated articles (bench/corpus_gen.py: ~20 paragraphs and ~15 comments each, French
+and English, recombined from real prose) as corpus Markdown in a temporary directory, then with real e5
+embeddings:
+
+1. full build (empty cache): wall and CPU time, texts embedded per passage (passage, sentences, corpus words);
+2. no-change rebuild, in this process (model loaded) and as `verbatim index build` in a fresh process;
+3. rebuild after adding one article, with that article's own embedding time (the time inside the
+   embedder) and the fixed overhead (everything else);
+
+and where the non-embedding time of each goes (BuildSummary.phases: model, corpus, chunking, keywords,
+cache, embedding, write, prune). Goals (issue 8): no-change rebuild <= 5 % of the full build; adding one
+article = its own embedding time + a fixed overhead < 5 s.
+
+    nice python bench/incremental_build.py --articles 300
+    nice python bench/incremental_build.py --articles 40    # what fits in ~10 minutes on 2 shared cores
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from corpus_gen import Generator, write_corpus  # noqa: E402
+
+from index import store  # noqa: E402
+from index.build import build_index  # noqa: E402
+from index.embedders import make_embedder  # noqa: E402
+from index.settings import Settings  # noqa: E402
+
+
+def log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+class Timed:
+    """Wraps the embedder's two encodings to add up the wall and CPU time spent inside them."""
+
+    def __init__(self, embedder):
+        self.embedder, self.wall, self.cpu = embedder, 0.0, 0.0
+        self._p, self._q = embedder.embed_passages, embedder.embed_queries
+        embedder.embed_passages, embedder.embed_queries = self._wrap(self._p), self._wrap(self._q)
+
+    def _wrap(self, method):
+        def call(texts):
+            c, t = time.process_time(), time.perf_counter()
+            try:
+                return method(texts)
+            finally:
+                self.wall += time.perf_counter() - t
+                self.cpu += time.process_time() - c
+        return call
+
+    def reset(self) -> None:
+        self.wall = self.cpu = 0.0
+
+
+def run(settings, embedder, timed: Timed):
+    timed.reset()
+    c, t = time.process_time(), time.perf_counter()
+    summary = build_index(settings, embedder)
+    return summary, time.perf_counter() - t, time.process_time() - c
+
+
+def phases(summary) -> str:
+    return ", ".join(f"{k} {v:.2f}" for k, v in summary.phases.items())
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--articles", type=int, default=300)
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+    print("$ python " + shlex.join([os.path.relpath(sys.argv[0], ROOT)] + sys.argv[1:]))
+    print(f"{os.cpu_count()} CPUs, load average at start {os.getloadavg()[0]:.2f}, "
+          f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}")
+    with tempfile.TemporaryDirectory(prefix="verbatim_incr_") as tmp:
+        corpus, data = Path(tmp) / "corpus", Path(tmp) / "data"
+        write_corpus(corpus, args.articles, args.seed)
+        size = sum(p.stat().st_size for p in corpus.glob("*.md"))
+        settings = Settings.from_env(env={}, corpus_dir=str(corpus), data_dir=str(data))
+        embedder = make_embedder("e5")
+        embedder.embed_passages(["échauffement"])
+        timed = Timed(embedder)
+
+        log(f"full build of {args.articles} articles ({size / 1e6:.1f} MB of Markdown)")
+        full, full_s, full_cpu = run(settings, embedder, timed)
+        full_embed = timed.wall
+        texts = full.passages + full.sentences + full.words
+        log(f"full build {full_s:.1f} s")
+        nochange, nochange_s, nochange_cpu = run(settings, embedder, timed)
+        log(f"no-change rebuild {nochange_s:.2f} s")
+
+        env = dict(os.environ, PYTHONPATH=str(ROOT), VERBATIM_CORPUS_DIR=str(corpus), VERBATIM_DATA_DIR=str(data))
+        t = time.perf_counter()
+        cli = subprocess.run([sys.executable, "-m", "bot.cli", "index", "build"], env=env, capture_output=True,
+                             text=True, cwd=ROOT)
+        cli_s = time.perf_counter() - t
+        if cli.returncode:
+            raise SystemExit(cli.stderr)
+        log(f"no-change rebuild, fresh process {cli_s:.2f} s")
+
+        # One more article, generated like the others (a new generator state: its sentences are new).
+        gen = Generator(args.seed + 1)
+        doc_id, text = gen.article(args.articles)
+        (corpus / f"{doc_id}.md").write_text(text, "utf-8")
+        added, added_s, added_cpu = run(settings, embedder, timed)
+        added_embed = timed.wall
+        log(f"rebuild after adding one article {added_s:.2f} s")
+        manifest = store.read_manifest(data)
+        folder = store.builds_dir(data) / manifest["build_id"]
+        build_bytes = sum(f.stat().st_size for f in folder.iterdir())
+        cache_file = data / "embeddings" / "vectors.sqlite3"
+        cache_bytes = cache_file.stat().st_size
+
+    print(f"corpus: {args.articles} generated articles, {full.passages} passages ({full.passages / args.articles:.1f} "
+          f"an article), {full.sentences} sentences, {full.words} corpus words; load average at end "
+          f"{os.getloadavg()[0]:.2f}")
+    print()
+    print("| build | wall s | CPU s | texts embedded | inside the embedder s | share of the full build |")
+    print("|---|---:|---:|---:|---:|---:|")
+    print(f"| full (empty cache) | {full_s:.1f} | {full_cpu:.1f} | {full.embedded} | {full_embed:.1f} | 100 % |")
+    print(f"| no change, same process | {nochange_s:.2f} | {nochange_cpu:.2f} | {nochange.embedded} | 0 | "
+          f"{100 * nochange_s / full_s:.2f} % |")
+    print(f"| no change, `verbatim index build` in a fresh process | {cli_s:.2f} | | 0 | 0 | "
+          f"{100 * cli_s / full_s:.2f} % |")
+    print(f"| one article added ({added.passages - full.passages} passages) | {added_s:.2f} | {added_cpu:.2f} | "
+          f"{added.embedded} | {added_embed:.2f} | {100 * added_s / full_s:.2f} % |")
+    print()
+    print(f"texts per passage: {texts / full.passages:.2f} distinct texts (1 passage + "
+          f"{full.sentences / full.passages:.2f} sentences + {full.words / full.passages:.2f} corpus words); "
+          f"{full.embedded} embedded, {texts - full.embedded} repeats within the corpus")
+    print(f"adding one article: {added.embedded} texts embedded in {added_embed:.2f} s + fixed overhead "
+          f"{added_s - added_embed:.2f} s")
+    print(f"phases, full: {phases(full)}")
+    print(f"phases, no change: {phases(nochange)}")
+    print(f"phases, one added: {phases(added)}")
+    print(f"build on disk {build_bytes / 2**20:.1f} MiB; embedding cache {cache_bytes / 2**20:.1f} MiB for "
+          f"{added.reused + added.embedded} vectors ({cache_bytes / max(added.reused + added.embedded, 1):.0f} bytes each)")
+
+
+if __name__ == "__main__":
+    main()
