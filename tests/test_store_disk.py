@@ -149,7 +149,7 @@ def _a_build_that_fills_the_disk_while_embedding(settings, e5_embedder, disk: Pa
             filled.append(True)
 
     with pytest.raises(VerbatimError) as failed:
-        build_index(settings, e5_embedder, progress=progress)
+        build_index(settings, e5_embedder, progress=progress, use_cache=False)  # the cache would embed nothing
     assert filled, "the build never reached embedding"
     return str(failed.value)
 
@@ -189,6 +189,6 @@ def test_a_write_failing_with_enospc_cleans_up_the_partial_build(tmp_path, built
     else:
         monkeypatch.setattr(np, writer.split(".")[1], no_space)
     with pytest.raises(VerbatimError, match="full.*VERBATIM_DATA_DIR"):
-        build_index(settings, e5_embedder)
+        build_index(settings, e5_embedder, use_cache=False)
     assert not list((settings.data_dir / "builds").glob("*.partial"))
     assert store.current_build_id(settings.data_dir) == before
