@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import gc
 import json
 import os
@@ -9,7 +10,9 @@ import sys
 from pathlib import Path
 
 from index.errors import VerbatimError
+from index.questions import clean_question
 
+from .batch import argv_text, read_batch
 from .corpus_commands import add_corpus_commands
 from .discord_app.options import add_arguments as add_run_arguments
 from .progress import progress_bar
@@ -41,11 +44,20 @@ def _dispatch(argv: list[str] | None) -> int:
     except BrokenPipeError:
         return 0
     except Exception as e:  # last resort: a one-line message, the traceback only on request
+        if isinstance(e, OSError) and e.errno in _FILE_SYSTEM_REFUSALS:
+            # The disk or the permissions refused (a read-only mount, a full disk): the file and the
+            # reason say what to fix; no traceback helps.
+            verb = "write" if e.errno in (errno.EROFS, errno.ENOSPC, errno.EDQUOT) else "open"
+            print(f"verbatim: error: cannot {verb} {e.filename or 'a file'}: {e.strerror}", file=sys.stderr)
+            return 1
         if os.environ.get("VERBATIM_DEBUG"):
             raise
         print(f"verbatim: unexpected error: {type(e).__name__}: {e} (set VERBATIM_DEBUG=1 for details)",
               file=sys.stderr)
         return 70
+
+
+_FILE_SYSTEM_REFUSALS = {errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -137,37 +149,52 @@ def _index_rollback(args: argparse.Namespace) -> int:
 def _ask(args: argparse.Namespace) -> int:
     from index.service import Retriever
 
-    from .render.text import answer_json, answer_text, error_json
+    from .render.text import answer_json, answer_text
 
     settings = _settings(args)
     if args.k is not None and not 1 <= args.k <= 50:
         raise VerbatimError("-k must be between 1 and 50")
+    question = None
+    if args.question != "-":
+        try:
+            question = argv_text(args.question)
+        except ValueError as e:
+            raise VerbatimError(f"the question is {e}") from None
+        clean_question(question, settings.max_question_chars)  # a bad question costs no model load
 
     def say_building() -> None:
         print("verbatim: no index yet, building it first (once)…", file=sys.stderr)
 
     retriever = Retriever.open(settings, on_build=say_building, progress=progress_bar("embedding"))
     several = len(retriever.articles()) > 1  # quotes then name their article
-    if args.question != "-":
-        answer = retriever.ask(args.question, scope=args.scope, k=args.k, article=args.article)
+    if question is not None:
+        answer = retriever.ask(question, scope=args.scope, k=args.k, article=args.article)
         if args.json:
             print(json.dumps(answer_json(answer, name_articles=several), ensure_ascii=False))
         else:
             bold = ("\033[1m", "\033[0m") if sys.stdout.isatty() else ("", "")
             print(answer_text(answer, bold=bold, name_articles=several))
         return 0
+    return _ask_batch(retriever, read_batch(sys.stdin.buffer), args, several)
+
+
+def _ask_batch(retriever, lines, args: argparse.Namespace, several: bool) -> int:
+    """One output per input line, in order (a JSON object, or a text block and a blank line); a line that
+    cannot be answered gets its error in its place. Exit code 1 if any line failed."""
+    from .render.text import answer_json, answer_text, error_json
+
     failures = 0
-    for line in sys.stdin:
-        question = line.rstrip("\n")
-        if not question.strip():
-            continue
+    for line in lines:
         try:
-            answer = retriever.ask(question, scope=args.scope, k=args.k, article=args.article)
+            if line.error:
+                raise VerbatimError(line.error)
+            answer = retriever.ask(line.question, scope=args.scope, k=args.k, article=args.article)
             row = answer_json(answer, several) if args.json else answer_text(answer, name_articles=several)
         except VerbatimError as e:
             failures += 1
-            print(f"verbatim: error: {e}", file=sys.stderr)
-            row = error_json(question, str(e)) if args.json else f"verbatim: error: {e}"
+            error = str(e) if line.error else f"line {line.number}: {e}"
+            print(f"verbatim: error: {error}", file=sys.stderr)
+            row = error_json(line.question, error) if args.json else f"verbatim: error: {error}"
         print(json.dumps(row, ensure_ascii=False) if args.json else row + "\n", flush=True)
     return 1 if failures else 0
 

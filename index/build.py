@@ -15,6 +15,7 @@ from .embedding_cache import CachedEncoder, CachedTokenCounter, EmbeddingCache
 from .ranking.alignment import embed_forms
 from .ranking.keyword import KeywordIndex
 from .model import Passage
+from .preflight import check_build_possible
 from .settings import Settings
 
 Progress = Callable[[int, int], None]  # (done, total) texts embedded (not found in the cache): passages, sentences, corpus words
@@ -56,6 +57,7 @@ def build_index(settings: Settings, embedder: Embedder | None = None, progress: 
     """A new build of the corpus, made current; texts embedded before with the same model come from
     the embedding cache (index.embedding_cache), so an unchanged corpus embeds nothing."""
     started = time.perf_counter()
+    check_build_possible(settings.data_dir, settings.corpus_dir)  # writable, space: before any model work
     phases: dict[str, float] = {}
     clock = [started]
 

@@ -7,12 +7,19 @@ import unicodedata
 from .errors import BadQuestion
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# A surrogate code point alone is never text: it comes from broken UTF-16 (a client's, or a JSON `\ud800`
+# escape) or from bytes Python could not decode (argv). It cannot be encoded as UTF-8, so it would crash
+# the embedder or the output instead of getting an answer.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def clean_question(question: str, max_chars: int) -> str:
     """Returns the question with whitespace tidied, or raises BadQuestion."""
     if not isinstance(question, str):
         raise BadQuestion("the question must be text")
+    if _SURROGATE.search(question):
+        raise BadQuestion("the question contains characters that are not valid text (a broken encoding?); "
+                          "please type it again")
     if _CONTROL.search(question):
         raise BadQuestion("the question contains control characters; please type plain text")
     question = unicodedata.normalize("NFC", " ".join(question.split()))

@@ -21,6 +21,7 @@ from .catalogue import catalogue
 from .errors import IndexMismatch, IndexMissing, UnknownArticle, VerbatimError
 from .language import detect_language
 from .model import Answer, ArticleInfo, Scope
+from .preflight import check_build_possible
 from .questions import clean_question
 from .ranking import Ranked, Ranker, Weights
 from .settings import Settings
@@ -51,6 +52,8 @@ class Retriever:
              on_build: "callable | None" = None, progress: Progress | None = None) -> "Retriever":
         """Loads the current build; with none yet, builds one first (calling `on_build()` to say so)."""
         settings = settings or Settings.from_env()
+        if build_if_missing and store.current_build_id(settings.data_dir) is None:
+            check_build_possible(settings.data_dir, settings.corpus_dir)  # before the model loads
         embedder = make_embedder(settings.embedder, settings.model)
         if store.current_build_id(settings.data_dir) is None:
             if not build_if_missing:

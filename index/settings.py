@@ -4,6 +4,7 @@ Every tunable (thresholds included) lives here so nothing is a magic number in c
 """
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from dataclasses import dataclass, fields, replace
@@ -14,6 +15,30 @@ from .errors import ConfigError
 DEFAULTS = Path(__file__).with_name("defaults.toml")  # package data, installed beside this module
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+COSINE_FLOOR = -1.0  # a cosine threshold below this would hold for every passage; above 1 turns it off
+# Allowed range of each numeric setting, (lowest, highest), and why: a value outside it cannot work (a
+# zero limit refuses every question, a negative weight turns a signal upside down, NaN compares false).
+RANGES: dict[str, tuple[float, float | None, str]] = {
+    "max_passage_tokens": (1, None, "a passage holds at least one token"),
+    "keep_builds": (1, None, "the current build is always kept"),
+    "top_k": (1, 50, "passages returned per question"),
+    "max_quoted": (1, None, "an answer quotes at least one passage"),
+    "quote_margin": (0, None, "a distance in standard deviations"),
+    "abstain_min_score": (COSINE_FLOOR, None, "a cosine"),
+    "abstain_min_keyword_evidence": (0, None, "evidence is a sum of non-negative terms"),
+    "align_min_cosine": (COSINE_FLOOR, None, "a cosine; above 1 turns it off"),
+    "answer_min_score_alone": (COSINE_FLOOR, None, "a cosine; above 1 turns it off"),
+    "answer_kind_passages": (0, None, "passages looked at for the kind of answer asked; 0 turns it off"),
+    "max_question_chars": (1, None, "a question has at least one character"),
+    "weight_passage": (0, None, "a negative weight would turn the signal upside down"),
+    "weight_sentence": (0, None, "a negative weight would turn the signal upside down"),
+    "weight_keyword": (0, None, "a negative weight would turn the signal upside down"),
+    "candidates": (1, None, "the vector index shortlists at least one passage"),
+    "comment_intent": (0, None, "a distance in standard deviations"),
+    "question_sentence_penalty": (0, None, "taken off a cosine"),
+    "lexicon_weight": (0, None, "a negative weight would turn the signal upside down"),
+}
 
 
 @dataclass(frozen=True)
@@ -109,6 +134,16 @@ class Settings:
                     out[f.name] = str(v)
             except (TypeError, ValueError):
                 raise ConfigError(f"setting {f.name} has an invalid value {v!r}") from None
+        for name, (low, high, why) in RANGES.items():
+            value = out[name]
+            if not math.isfinite(value) or value < low or (high is not None and value > high):
+                bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
+                raise ConfigError(f"setting {name} = {value} is out of range: it must be {bounds} ({why}); "
+                                  f"set VERBATIM_{name.upper()} or {name} in the config file")
+        if not out["weight_passage"] + out["weight_sentence"] + out["weight_keyword"] > 0:
+            raise ConfigError("settings weight_passage, weight_sentence and weight_keyword are all 0: at least one "
+                              "signal must count; set VERBATIM_WEIGHT_PASSAGE, VERBATIM_WEIGHT_SENTENCE or "
+                              "VERBATIM_WEIGHT_KEYWORD")
         if out["embedder"] not in ("e5", "sentence-transformers"):
             raise ConfigError(f"unknown embedder {out['embedder']!r}: use e5 or sentence-transformers")
         from .ann import ANN_KINDS

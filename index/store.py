@@ -7,11 +7,15 @@
       current -> builds/<build_id>
       build.lock
 
+Directories index code creates here are 0700 and its files 0600 (stricter if the umask says so):
+the data directory also holds the bot's store of user ids and questions (index.private_files).
+
 A build that dies half-way leaves only a `.partial` directory behind; `current` still points at
 the last complete build. Loading re-checks the manifest so a mismatch is an error, never a wrong answer.
 """
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import json
@@ -19,7 +23,7 @@ import os
 import shutil
 import time
 import uuid
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -27,7 +31,11 @@ from typing import Iterator
 import numpy as np
 
 from .ann import DEFAULT_KIND, Ann, load_ann, make_ann
+from .build_checks import (MAX_MANIFEST_BYTES, BuildDamaged, check_keyword_arrays, check_manifest, check_passage_row,
+                           check_vectors, regular_file_inside)
 from .errors import IndexCorrupt, IndexMismatch, IndexMissing, VerbatimError
+from .preflight import unusable
+from .private_files import DIR_MODE, file_mode, make_private, make_private_dir, private_opener
 from .ranking.keyword import KeywordIndex
 from .model import Location, Passage
 
@@ -38,6 +46,7 @@ PASSAGE_VECTORS = "passages.faiss"
 SENTENCE_VECTORS = "sentences.npy"
 KEYWORDS = "keywords.npz"
 DATA_FILES = (PASSAGES, PASSAGE_VECTORS, SENTENCE_VECTORS, KEYWORDS)
+REQUIRED_FILES = (PASSAGES, PASSAGE_VECTORS, SENTENCE_VECTORS)  # keywords.npz came later: refitted when absent
 EMBEDDING_KEYS = "embedding_keys.bin"  # not needed to load a build, so not in DATA_FILES: only pruning reads it
 
 
@@ -81,8 +90,10 @@ def new_build_id() -> str:
 
 @contextmanager
 def build_lock(data_dir: Path) -> Iterator[None]:
-    data_dir.mkdir(parents=True, exist_ok=True)
-    with open(data_dir / "build.lock", "w") as lock:
+    make_private_dir(data_dir)
+    with open(data_dir / "build.lock", "w", opener=private_opener) as lock:
+        with suppress(OSError):  # a lock file left by an older version was 0644; another owner's stays as is
+            os.fchmod(lock.fileno(), file_mode())
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -95,28 +106,53 @@ def write_build(data_dir: Path, build_id: str, manifest: dict, passages: list[Pa
                 sentence_vectors: np.ndarray, keywords: KeywordIndex, embedding_keys: bytes = b"") -> Path:
     """Writes a complete build next to the others, then switches `current` to it atomically.
 
+    The build directory is 0700 and its files 0600 (index.private_files). If anything fails (a full
+    disk, Ctrl-C) the half-written `.partial` directory is removed and the current build stays.
     `embedding_keys`: the concatenated 32-byte keys of the embedding-cache entries the build uses.
     """
     final = builds_dir(data_dir) / build_id
     partial = final.with_name(build_id + ".partial")
-    partial.mkdir(parents=True)
-    with open(partial / PASSAGES, "w", encoding="utf-8") as out:
-        for passage, spans in zip(passages, sentences):
-            row = {"id": passage.id, "text": passage.text, "location": passage.location.to_dict(), "sentences": spans}
-            out.write(json.dumps(row, ensure_ascii=False) + "\n")
-    index = make_ann(manifest.get("ann", DEFAULT_KIND), passage_vectors.shape[1])
-    index.add(passage_vectors)  # one add: an IVF index trains on the whole set here
-    index.save(partial / PASSAGE_VECTORS)
-    np.save(partial / SENTENCE_VECTORS, sentence_vectors)
-    np.savez(partial / KEYWORDS, **keywords.to_arrays())
-    (partial / EMBEDDING_KEYS).write_bytes(embedding_keys)
-    manifest = dict(manifest, ann_params=index.params(), build_id=build_id, schema_version=SCHEMA_VERSION,
-                    files={name: _sha256(partial / name) for name in DATA_FILES})
-    (partial / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", "utf-8")
-    _fsync_dir(partial)
-    os.rename(partial, final)
+    make_private_dir(builds_dir(data_dir))
+    partial.mkdir(mode=DIR_MODE)
+    os.chmod(partial, DIR_MODE)
+    try:
+        with open(partial / PASSAGES, "w", encoding="utf-8", opener=private_opener) as out:
+            for passage, spans in zip(passages, sentences):
+                row = {"id": passage.id, "text": passage.text, "location": passage.location.to_dict(),
+                       "sentences": spans}
+                out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        index = make_ann(manifest.get("ann", DEFAULT_KIND), passage_vectors.shape[1])
+        index.add(passage_vectors)  # one add: an IVF index trains on the whole set here
+        index.save(partial / PASSAGE_VECTORS)
+        np.save(partial / SENTENCE_VECTORS, sentence_vectors)
+        np.savez(partial / KEYWORDS, **keywords.to_arrays())
+        with open(partial / EMBEDDING_KEYS, "wb", opener=private_opener) as out:
+            out.write(embedding_keys)
+        manifest = dict(manifest, ann_params=index.params(), build_id=build_id, schema_version=SCHEMA_VERSION,
+                        files={name: _sha256(partial / name) for name in DATA_FILES})
+        with open(partial / MANIFEST, "w", encoding="utf-8", opener=private_opener) as out:
+            out.write(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+        for child in partial.iterdir():  # FAISS and numpy created theirs with the usual 0644
+            make_private(child)
+        _fsync_dir(partial)
+        os.rename(partial, final)
+    except BaseException as e:
+        full = _nearly_full(data_dir)
+        shutil.rmtree(partial, ignore_errors=True)
+        if isinstance(e, OSError):
+            raise unusable(data_dir, e) from None
+        if full and isinstance(e, Exception):  # FAISS reports a failed write as a RuntimeError
+            raise unusable(data_dir, OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))) from None
+        raise
     switch_current(data_dir, build_id)
     return final
+
+
+def _nearly_full(data_dir: Path) -> bool:
+    try:
+        return shutil.disk_usage(data_dir).free < 1 << 20
+    except OSError:
+        return False
 
 
 def switch_current(data_dir: Path, build_id: str) -> None:
@@ -166,57 +202,104 @@ def clean_partials(data_dir: Path) -> None:
 
 
 def read_manifest(data_dir: Path, build_id: str | None = None) -> dict:
-    build_id = build_id or current_build_id(data_dir)
-    if build_id is None:
-        raise IndexMissing(f"no index in {data_dir}: run `verbatim index build`")
-    path = builds_dir(data_dir) / build_id / MANIFEST
+    """The build's manifest, checked for shape and types (`index.build_checks`)."""
+    build_id = _readable_build_id(data_dir, build_id)
     try:
-        manifest = json.loads(path.read_text("utf-8"))
-    except FileNotFoundError:
-        raise IndexCorrupt(f"index build {build_id} has no manifest: run `verbatim index build`") from None
+        path = regular_file_inside(builds_dir(data_dir) / build_id, MANIFEST)
+        with open(path, "rb") as f:
+            text = f.read(MAX_MANIFEST_BYTES + 1)
+        if len(text) > MAX_MANIFEST_BYTES:
+            raise BuildDamaged(f"its manifest is larger than {MAX_MANIFEST_BYTES >> 20} MiB")
+        manifest = json.loads(text.decode("utf-8"))
+    except BuildDamaged as e:
+        if not (builds_dir(data_dir) / build_id).is_dir():
+            raise IndexCorrupt(f"the `current` link of {data_dir} points at build {build_id}, which does not exist: "
+                               "run `verbatim index build` or `verbatim index rollback`") from None
+        raise damaged(build_id, e) from None
     except (OSError, ValueError) as e:
-        raise IndexCorrupt(f"index manifest {path} is unreadable ({e}): run `verbatim index build`") from None
-    if manifest.get("schema_version") != SCHEMA_VERSION:
-        raise IndexMismatch(f"index build {build_id} has schema {manifest.get('schema_version')}, this version "
+        raise damaged(build_id, f"its manifest is unreadable: {e}") from None
+    if isinstance(manifest, dict) and manifest.get("schema_version") != SCHEMA_VERSION:
+        raise IndexMismatch(f"index build {build_id} has schema {manifest.get('schema_version')!r}, this version "
                             f"reads {SCHEMA_VERSION}: run `verbatim index build`")
-    return manifest
+    try:
+        return check_manifest(manifest, REQUIRED_FILES)
+    except BuildDamaged as e:
+        raise damaged(build_id, e) from None
 
 
 def load_build(data_dir: Path, build_id: str | None = None) -> StoredIndex:
-    build_id = build_id or current_build_id(data_dir)
+    """The build, every file hashed and checked before it is trusted: any damage is an IndexCorrupt
+    that names the build and the fix, never an error at the first question."""
+    build_id = _readable_build_id(data_dir, build_id)
     manifest = read_manifest(data_dir, build_id)
     folder = builds_dir(data_dir) / build_id
-    files = manifest.get("files", {})
-    for name, digest in files.items():
-        try:
-            actual = _sha256(folder / name)
-        except OSError:
-            raise IndexCorrupt(f"index file {name} of build {build_id} is missing: run `verbatim index build`") from None
-        if actual != digest:
-            raise IndexCorrupt(f"index file {name} of build {build_id} does not match its manifest (sha256): "
-                               "it was modified or damaged; run `verbatim index build` or `verbatim index rollback`")
     try:
-        passages, sentences = _read_passages(folder / PASSAGES)
-        index = load_ann(manifest.get("ann", DEFAULT_KIND), folder / PASSAGE_VECTORS)
-        sentence_vectors = np.load(folder / SENTENCE_VECTORS)
-        keywords = _read_keywords(folder / KEYWORDS) if KEYWORDS in files else None
-    except (OSError, ValueError, KeyError, TypeError, RuntimeError) as e:
-        raise IndexCorrupt(f"index build {build_id} is unreadable ({e}): run `verbatim index build`") from None
+        paths = {name: regular_file_inside(folder, name) for name in manifest["files"]}
+        for name, digest in manifest["files"].items():
+            if _sha256(paths[name]) != digest:
+                raise IndexCorrupt(f"the index build {build_id} is damaged (its file {name} does not match the sha256 "
+                                   "in its manifest: it was modified): run `verbatim index build` or "
+                                   "`verbatim index rollback`")
+        return _read_build(build_id, manifest, paths)
+    except VerbatimError:
+        raise
+    except Exception as e:  # noqa: BLE001 - whatever a damaged file makes a reader raise, it is damage
+        raise damaged(build_id, e) from None
+
+
+def damaged(build_id: str, reason: object) -> IndexCorrupt:
+    reason = str(reason).strip().splitlines()[0][:300] if str(reason).strip() else type(reason).__name__
+    return IndexCorrupt(f"the index build {build_id} is damaged ({reason}): run `verbatim index build`")
+
+
+def _readable_build_id(data_dir: Path, build_id: str | None) -> str:
+    build_id = build_id or current_build_id(data_dir)
+    if build_id is None:
+        raise IndexMissing(f"no index in {data_dir}: run `verbatim index build`")
+    if build_id in ("", ".", "..") or "/" in build_id:
+        raise IndexCorrupt(f"the `current` link of {data_dir} does not name a build: run `verbatim index build`")
+    return build_id
+
+
+def _read_build(build_id: str, manifest: dict, paths: dict[str, Path]) -> StoredIndex:
+    dim = manifest["dim"]
+    with _reading(PASSAGES):
+        passages, sentences = _read_passages(paths[PASSAGES])
+    with _reading(PASSAGE_VECTORS):
+        index = load_ann(manifest.get("ann", DEFAULT_KIND), paths[PASSAGE_VECTORS])
+    with _reading(SENTENCE_VECTORS):
+        sentence_vectors = np.load(paths[SENTENCE_VECTORS], allow_pickle=False)
     owner = np.array([p.id for p, spans in zip(passages, sentences) for _ in spans], dtype=np.int64)
-    if index.ntotal != len(passages) or len(owner) != len(sentence_vectors) or index.dim != manifest.get("dim"):
-        raise IndexCorrupt(f"index build {build_id} is inconsistent (vector and passage counts differ): "
-                           "run `verbatim index build`")
+    if index.ntotal != len(passages) or index.dim != dim:
+        raise BuildDamaged(f"its vector index holds {index.ntotal} vectors of dimension {index.dim} "
+                           f"for {len(passages)} passages of dimension {dim}")
+    check_vectors(sentence_vectors, len(owner), dim, "sentence vectors")
+    keywords = None
+    if KEYWORDS in paths:
+        with _reading(KEYWORDS):
+            keywords = _read_keywords(paths[KEYWORDS], len(passages), dim)
     if keywords is None:  # a build from before keyword indexes were stored, or of an older format
         keywords = KeywordIndex.fit([p.text for p in passages])
-    elif keywords.ngrams.size != len(passages):
-        raise IndexCorrupt(f"index build {build_id} is inconsistent (keyword and passage counts differ): "
-                           "run `verbatim index build`")
     return StoredIndex(build_id, manifest, tuple(passages), tuple(tuple(map(tuple, s)) for s in sentences),
                        owner, sentence_vectors, index, keywords)
 
 
-def _read_keywords(path: Path) -> KeywordIndex | None:
+@contextmanager
+def _reading(name: str) -> Iterator[None]:
+    """Names the file in whatever a reader raises on damaged bytes (zipfile, pickle, FAISS, json...)."""
+    try:
+        yield
+    except BuildDamaged:
+        raise
+    except Exception as e:  # noqa: BLE001
+        detail = str(e).strip().splitlines()[0] if str(e).strip() else ""
+        raise BuildDamaged(f"its file {name} is unreadable: {type(e).__name__}{': ' + detail if detail else ''}") \
+            from None
+
+
+def _read_keywords(path: Path, passages: int, dim: int) -> KeywordIndex | None:
     with np.load(path, allow_pickle=False) as arrays:
+        check_keyword_arrays(arrays, passages, dim, KeywordIndex.FORMAT)
         return KeywordIndex.from_arrays(arrays)
 
 
@@ -225,6 +308,7 @@ def _read_passages(path: Path) -> tuple[list[Passage], list[list[tuple[int, int]
     with open(path, encoding="utf-8") as rows:
         for line in rows:
             row = json.loads(line)
+            check_passage_row(row, len(passages))
             passages.append(Passage(id=row["id"], text=row["text"], location=Location(**row["location"])))
             sentences.append([tuple(span) for span in row["sentences"]])
     return passages, sentences
