@@ -102,11 +102,18 @@ def all_text(message: dict) -> str:
     return "\n".join(parts)
 
 
-def stored(data_dir: Path, answer: int) -> dict:
-    with sqlite3.connect(data_dir / "discord" / "answers.sqlite3") as db:
-        row = db.execute("SELECT question, answered, build_id, answer_json, channel_id, asker_id FROM answers"
-                         " WHERE id = ?", (answer,)).fetchone()
-    assert row, f"answer {answer} is not in the store"
+def stored(data_dir: Path, answer: int, wait: float = 10.0) -> dict:
+    """The stored row of an answer. An answer is delivered first and stored by the bot's writer thread
+    (bot/discord_app/answers_keeper.py), so the row may land a moment after the reply: poll for it."""
+    deadline = time.monotonic() + wait
+    while True:
+        with sqlite3.connect(data_dir / "discord" / "answers.sqlite3") as db:
+            row = db.execute("SELECT question, answered, build_id, answer_json, channel_id, asker_id FROM answers"
+                             " WHERE id = ?", (answer,)).fetchone()
+        if row or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert row, f"answer {answer} is not in the store {wait:.0f} s after it was delivered"
     q, answered, build, blob, channel, asker = row
     return {"question": q, "answered": bool(answered), "build_id": build, "answer": json.loads(blob),
             "channel_id": channel, "asker_id": asker}
@@ -115,6 +122,17 @@ def stored(data_dir: Path, answer: int) -> dict:
 def votes(data_dir: Path, answer: int) -> dict[int, int]:
     with sqlite3.connect(data_dir / "discord" / "answers.sqlite3") as db:
         return dict(db.execute("SELECT user_id, vote FROM feedback WHERE answer_id = ?", (answer,)).fetchall())
+
+
+def eventually(read, expected, wait: float = 10.0):
+    """What `read()` gives once it equals `expected`, or its last value after `wait` s: the bot's writer
+    thread stores answers and votes a moment after the reply that reports them."""
+    deadline = time.monotonic() + wait
+    value = read()
+    while value != expected and time.monotonic() < deadline:
+        time.sleep(0.1)
+        value = read()
+    return value
 
 
 def as_written(markdown: str) -> str:
@@ -282,11 +300,13 @@ def test_feedback_buttons_store_one_vote_per_user(standin, bot, data_dir):
     voter = standin.new_user("voter")
     thanks = standin.wait_answered(standin.click(msg, f"verbatim:vote:{aid}:up", user=voter))
     assert thanks["flags"] & 64 and "Merci" in thanks["content"]
-    assert votes(data_dir, aid) == {int(voter["id"]): 1}
+    expected = {int(voter["id"]): 1}
+    assert eventually(lambda: votes(data_dir, aid), expected) == expected
     standin.wait_answered(standin.click(msg, f"verbatim:vote:{aid}:down", user=voter))
     other = standin.new_user("other")
     standin.wait_answered(standin.click(msg, f"verbatim:vote:{aid}:down", user=other))
-    assert votes(data_dir, aid) == {int(voter["id"]): -1, int(other["id"]): -1}
+    expected = {int(voter["id"]): -1, int(other["id"]): -1}
+    assert eventually(lambda: votes(data_dir, aid), expected) == expected
 
 
 # ----- abuse ------------------------------------------------------------------------------------------------
@@ -373,8 +393,8 @@ def test_200_concurrent_questions_are_all_answered_and_loop_stalls_measured(stan
     assert all(is_quoted_answer(m) for m in finals), "every question got a quoted answer (none failed)"
     ids = {answer_id(m) for m in finals}
     assert len(ids) == n, "none lost, none answered twice"
-    after = sqlite3.connect(data_dir / "discord" / "answers.sqlite3").execute("SELECT COUNT(*) FROM answers").fetchone()[0]
-    assert after - before == n
+    count = lambda: sqlite3.connect(data_dir / "discord" / "answers.sqlite3").execute("SELECT COUNT(*) FROM answers").fetchone()[0]
+    assert eventually(count, before + n) - before == n
 
     answer_s = [it.answered_at - it.sent_at for it in its]
     with sqlite3.connect(data_dir / "discord" / "answers.sqlite3") as db:

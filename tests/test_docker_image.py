@@ -31,7 +31,7 @@ CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 IMAGE = "localhost/verbatim:test"
 BUILD_TIMEOUT = 1800  # a cold build downloads the dependencies (~40 s here); the base root takes minutes
 # What `docker stop` must find in the log. Issue 9 §1 (drain on SIGTERM) adds its own lines here.
-SHUTDOWN_LOG_LINES = ("SIGTERM received, shutting down",)
+SHUTDOWN_LOG_LINES = ("SIGTERM received, shutting down", "shutdown drain: ")  # bot/discord_app/inflight.py
 
 pytestmark = [
     # In CI (.ci/run installs buildah) a missing buildah fails the test instead of skipping it.
