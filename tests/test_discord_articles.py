@@ -15,7 +15,7 @@ import pytest
 
 from tests.conftest import SECOND_ARTICLE_ID, SEED_ARTICLE_ID
 from tests.standin import DiscordStandIn
-from tests.standin.bot_process import BotProcess, bot_env, wait_connected
+from tests.standin.bot_process import bot_env, connected_bot
 from tests.standin.objects import MANAGE_CHANNELS
 from tests.test_discord_e2e import all_text, answer_id, stored
 
@@ -45,13 +45,8 @@ def bot(standin, data_dir, two_article_settings, tmp_path_factory):
     work = tmp_path_factory.mktemp("bot-articles-cwd")
     env = bot_env(standin, data_dir, two_article_settings.corpus_dir, VERBATIM_DISCORD_USER_COOLDOWN="0",
                   VERBATIM_DISCORD_GUILD_RATE="100000/60")
-    proc = BotProcess(env, work, work / "bot.log").start()
-    try:
-        wait_connected(standin, proc, sessions=1)
+    with connected_bot(standin, env, work) as proc:
         yield proc
-    finally:
-        if proc.stop() != 0:
-            print(proc.log()[-4000:])
 
 
 @pytest.fixture(autouse=True)

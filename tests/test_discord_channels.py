@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import CORPUS_DIR
 from tests.standin import DiscordStandIn
-from tests.standin.bot_process import BotProcess, bot_env, wait_connected
+from tests.standin.bot_process import bot_env, connected_bot
 
 
 @pytest.fixture(scope="module")
@@ -32,12 +32,8 @@ def bot(standin, built_settings, tmp_path_factory):
                   VERBATIM_DISCORD_ALLOWED_CHANNELS=f"{standin.channels['general']},{standin.channels['random']}",
                   VERBATIM_DISCORD_USER_COOLDOWN="0",
                   VERBATIM_DISCORD_SYNC_GUILD="")  # no test guild: commands are synced globally
-    proc = BotProcess(env, root, root / "bot.log").start()
-    try:
-        wait_connected(standin, proc, sessions=1)
+    with connected_bot(standin, env, root) as proc:
         yield proc
-    finally:
-        proc.stop()
 
 
 @pytest.fixture(autouse=True)

@@ -23,7 +23,7 @@ import pytest
 
 from tests.conftest import CORPUS_DIR
 from tests.standin import DiscordStandIn
-from tests.standin.bot_process import PROJECT_ROOT, BotProcess, bot_env, wait_connected
+from tests.standin.bot_process import BotProcess, PROJECT_ROOT, bot_env, connected_bot, wait_connected
 
 USER_COOLDOWN = 20  # seconds; every scenario but the cooldown one uses fresh users
 MAX_QUESTION = 1000  # index/defaults.toml max_question_chars
@@ -54,14 +54,8 @@ def bot(standin, data_dir, tmp_path_factory):
                   VERBATIM_DISCORD_USER_COOLDOWN=str(USER_COOLDOWN),
                   VERBATIM_DISCORD_GUILD_RATE="100000/60",
                   VERBATIM_DISCORD_REFRESH_SECONDS="1")
-    proc = BotProcess(env, work, work / "bot.log").start()
-    try:
-        wait_connected(standin, proc, sessions=1)
+    with connected_bot(standin, env, work) as proc:
         yield proc
-    finally:
-        code = proc.stop()
-        if code != 0:
-            print(proc.log()[-4000:])
 
 
 @pytest.fixture(autouse=True)

@@ -23,7 +23,7 @@ from index.language import detect_language
 from tests.conftest import CORPUS_DIR
 from tests.standin import DiscordStandIn
 from tests.standin import objects as o
-from tests.standin.bot_process import BotProcess, bot_env, wait_connected
+from tests.standin.bot_process import BotProcess, bot_env, connected_bot, wait_connected
 
 EPHEMERAL = 64
 QUESTIONS = [
@@ -56,13 +56,8 @@ def bot(standin, data_dir, tmp_path_factory):
     work = tmp_path_factory.mktemp("robust-cwd")
     env = bot_env(standin, data_dir, CORPUS_DIR, VERBATIM_DISCORD_USER_COOLDOWN="0",
                   VERBATIM_DISCORD_GUILD_RATE="0/60")
-    proc = BotProcess(env, work, work / "bot.log").start()
-    try:
-        wait_connected(standin, proc, sessions=1)
+    with connected_bot(standin, env, work) as proc:
         yield proc
-    finally:
-        if proc.alive():
-            proc.stop()
 
 
 @pytest.fixture(autouse=True)
@@ -246,9 +241,10 @@ def test_a_store_locked_by_another_process_costs_no_answer_and_blocks_nothing(st
         late = [it.callback_at - it.sent_at for it in unrelated if it.callback_at - it.sent_at > 3]
         assert late == [], f"acknowledged after 3 s: {late}"
         assert unrelated[0].final()["embeds"], "/source of a stored answer works while the file is locked"
-        # An answer delivered but not stored yet says so, politely.
+        # An answer delivered but not stored yet: its sources come from the bot's memory meanwhile.
         pending = standin.wait_answered(standin.click(finals[0], f"verbatim:sources:{answer_id(finals[0])}"))
-        assert pending["flags"] & EPHEMERAL and "pas encore enregistrée" in pending["content"]
+        assert pending["flags"] & EPHEMERAL and pending["embeds"], "sources of an answer not stored yet"
+        assert answer_id(finals[0]) not in stored_ids(data_dir), "it really was not stored yet"
         voter = standin.new_user("early voter")
         thanks = standin.wait_answered(standin.click(finals[1], f"verbatim:vote:{answer_id(finals[1])}:up", user=voter))
         assert "Merci" in thanks["content"], "a vote on an answer not stored yet is kept, stored after it"

@@ -65,11 +65,13 @@ class _Write:
 
 @dataclass
 class PendingAnswer:
-    """An answer delivered but not stored yet."""
+    """An answer delivered but not stored yet: kept in memory until it is, so its Sources button and
+    `/source` work at once, even while another process holds the database locked."""
 
     id: int
     guild_id: int | None
     channel_id: int
+    stored: StoredAnswer
 
 
 class AnswersKeeper:
@@ -108,7 +110,9 @@ class AnswersKeeper:
         r = write.record
         if r["kind"] == "answer":
             with self._pending_lock:
-                self._pending[r["id"]] = PendingAnswer(r["id"], r["guild_id"], r["channel_id"])
+                stored = StoredAnswer(r["id"], r["at"], r["guild_id"], r["channel_id"], r["asker_id"],
+                                      r["asker_name"], answer_from_json(r["answer"]))
+                self._pending[r["id"]] = PendingAnswer(r["id"], r["guild_id"], r["channel_id"], stored)
         with self._idle:
             self._outstanding += 1
         self._queue.put(write)

@@ -240,7 +240,7 @@ class AskCog(commands.Cog):
                 return
             pending = self.bot.answers.latest_pending_in(channel_id)
             if pending is not None and (stored is None or pending > stored.id):
-                await reply_privately(interaction, say(lang, "not_stored_yet", id=pending))
+                await self.show_sources(interaction, pending)  # not stored yet: served from memory
                 return
             if stored is None:
                 await interaction.response.send_message(say(lang, "no_answer_yet"), ephemeral=True)
@@ -265,12 +265,15 @@ class AskCog(commands.Cog):
     # ----- what the buttons do (also used by /source) -------------------------------------------
 
     async def _stored_here(self, interaction: discord.Interaction, answer_id: int) -> StoredAnswer | None:
-        """The stored answer if it may be shown here; None after a polite reply saying why not."""
+        """The stored answer if it may be shown here; None after a polite reply saying why not.
+
+        An answer delivered but not stored yet (the writer thread is behind, or the file is locked) is
+        served from the keeper's memory: the asker should never see "not saved" for their own answer.
+        """
         lang = lang_of_locale(interaction.locale)
         pending = self.bot.answers.pending(answer_id)
         if pending is not None and visible_in(pending, interaction.guild_id, interaction.channel_id):
-            await reply_privately(interaction, say(lang, "not_stored_yet", id=answer_id))
-            return None
+            return pending.stored
         try:
             stored = await self.bot.answers.get(answer_id)
         except StoreBusy:

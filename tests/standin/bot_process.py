@@ -7,7 +7,9 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 from .server import DiscordStandIn
 
@@ -97,3 +99,16 @@ def wait_connected(standin: DiscordStandIn, proc: BotProcess, sessions: int, tim
             raise RuntimeError("the bot exited before connecting:\n" + proc.log()[-4000:])
         time.sleep(0.1)
     raise TimeoutError("the bot did not connect to the stand-in:\n" + proc.log()[-4000:])
+
+
+@contextmanager
+def connected_bot(standin: DiscordStandIn, env: dict[str, str], workdir: Path) -> Iterator[BotProcess]:
+    """The real `verbatim run`, connected to the stand-in; SIGTERM afterwards (if a test has not already
+    stopped it), with its log printed when it did not exit 0, so a failing module shows why."""
+    proc = BotProcess(env, workdir, workdir / "bot.log").start()
+    try:
+        wait_connected(standin, proc, sessions=1)
+        yield proc
+    finally:
+        if proc.alive() and proc.stop() != 0:
+            print(proc.log()[-4000:])
