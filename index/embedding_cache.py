@@ -27,6 +27,8 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
+from .private_files import narrow_if_exists, private_dir, private_file
+
 log = logging.getLogger(__name__)
 
 KINDS = ("passage", "query")  # Embedder.embed_passages, Embedder.embed_queries
@@ -70,9 +72,7 @@ class EmbeddingCache:
 
     # -- opening ------------------------------------------------------------------------------
     def _open(self) -> None:
-        folder = self.path.parent
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        os.chmod(folder, 0o700)
+        private_dir(self.path.parent)
         try:
             self._db = self._connect()
         except sqlite3.DatabaseError as e:  # not a database, or damaged beyond reading: start afresh
@@ -93,9 +93,7 @@ class EmbeddingCache:
                 os.replace(side, aside.with_name(aside.name + suffix))
 
     def _connect(self) -> sqlite3.Connection:
-        if not self.path.exists():  # create it private before SQLite does (its journals copy the mode)
-            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
-        os.chmod(self.path, 0o600)
+        private_file(self.path)  # before SQLite creates it: its journals copy the mode
         db = sqlite3.connect(self.path, isolation_level=None)
         try:
             db.execute(f"PRAGMA page_size={PAGE_SIZE}")  # only takes effect on a new file
@@ -115,9 +113,7 @@ class EmbeddingCache:
             db.close()
             raise
         for suffix in ("-wal", "-shm"):
-            side = self.path.with_name(self.path.name + suffix)
-            if side.exists():
-                os.chmod(side, 0o600)
+            narrow_if_exists(self.path.with_name(self.path.name + suffix))
         return db
 
     @property

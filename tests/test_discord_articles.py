@@ -5,17 +5,14 @@ One bot process for the module; every payload is checked by the stand-in (`no_vi
 """
 from __future__ import annotations
 
-import shutil
 import sqlite3
-import time
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import SECOND_ARTICLE_ID, SEED_ARTICLE_ID
-from tests.standin import DiscordStandIn
-from tests.standin.bot_process import bot_env, connected_bot
+from tests.standin.bot_process import bot_env, connected_bot, copy_of_data, running_standin
 from tests.standin.objects import MANAGE_CHANNELS
 from tests.test_discord_e2e import all_text, answer_id, stored
 
@@ -28,16 +25,13 @@ SECOND_URL = "https://news.example/2024/03/05/lyon-velos-cargo"
 
 @pytest.fixture(scope="module")
 def data_dir(two_article_settings, tmp_path_factory) -> Path:
-    target = tmp_path_factory.mktemp("discord-articles") / "data"
-    shutil.copytree(two_article_settings.data_dir, target, symlinks=True)
-    return target
+    return copy_of_data(two_article_settings.data_dir, tmp_path_factory.mktemp("discord-articles"))
 
 
 @pytest.fixture(scope="module")
 def standin():
-    server = DiscordStandIn(guild_locale="fr").start()
-    yield server
-    server.stop()
+    with running_standin("fr") as server:
+        yield server
 
 
 @pytest.fixture(scope="module")

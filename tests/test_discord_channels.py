@@ -13,21 +13,19 @@ import pytest
 
 from tests.conftest import CORPUS_DIR
 from tests.standin import DiscordStandIn
-from tests.standin.bot_process import bot_env, connected_bot
+from tests.standin.bot_process import bot_env, connected_bot, copy_of_data, running_standin
 
 
 @pytest.fixture(scope="module")
 def standin():
-    server = DiscordStandIn(guild_locale="en-US").start()
-    yield server
-    server.stop()
+    with running_standin("en-US") as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
 def bot(standin, built_settings, tmp_path_factory):
     root = tmp_path_factory.mktemp("discord-channels")
-    shutil.copytree(built_settings.data_dir, root / "data", symlinks=True)
-    env = bot_env(standin, root / "data", CORPUS_DIR,
+    env = bot_env(standin, copy_of_data(built_settings.data_dir, root), CORPUS_DIR,
                   VERBATIM_DISCORD_ANSWER_CHANNELS=standin.channels["random"],
                   VERBATIM_DISCORD_ALLOWED_CHANNELS=f"{standin.channels['general']},{standin.channels['random']}",
                   VERBATIM_DISCORD_USER_COOLDOWN="0",

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import signal
 import sqlite3
 import statistics
@@ -23,7 +22,7 @@ import pytest
 
 from tests.conftest import CORPUS_DIR
 from tests.standin import DiscordStandIn
-from tests.standin.bot_process import BotProcess, PROJECT_ROOT, bot_env, connected_bot, wait_connected
+from tests.standin.bot_process import BotProcess, PROJECT_ROOT, bot_env, connected_bot, copy_of_data, running_standin, wait_connected
 
 USER_COOLDOWN = 20  # seconds; every scenario but the cooldown one uses fresh users
 MAX_QUESTION = 1000  # index/defaults.toml max_question_chars
@@ -35,16 +34,13 @@ MAX_QUESTION = 1000  # index/defaults.toml max_question_chars
 @pytest.fixture(scope="module")
 def data_dir(built_settings, tmp_path_factory) -> Path:
     """A private copy of the session's built index: this module rebuilds it."""
-    target = tmp_path_factory.mktemp("discord") / "data"
-    shutil.copytree(built_settings.data_dir, target, symlinks=True)
-    return target
+    return copy_of_data(built_settings.data_dir, tmp_path_factory.mktemp("discord"))
 
 
 @pytest.fixture(scope="module")
 def standin():
-    server = DiscordStandIn(guild_locale="fr").start()
-    yield server
-    server.stop()
+    with running_standin("fr") as server:
+        yield server
 
 
 @pytest.fixture(scope="module")

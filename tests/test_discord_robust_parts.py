@@ -15,7 +15,7 @@ from bot.discord_app.answers_keeper import AnswersKeeper
 from bot.discord_app.answers_store import AnswersStore
 from bot.discord_app.config import BotConfig
 from bot.discord_app.inflight import InFlight
-from bot.discord_app.private_files import private_dir, private_file, write_private
+from index.private_files import private_dir, private_file, write_private
 from index.errors import ConfigError
 
 

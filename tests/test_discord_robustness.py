@@ -6,9 +6,7 @@ payloads. One bot process serves the module; the drained shutdown comes last.
 """
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import sqlite3
 import stat
 import subprocess
@@ -21,9 +19,8 @@ import pytest
 from index.language import detect_language
 
 from tests.conftest import CORPUS_DIR
-from tests.standin import DiscordStandIn
 from tests.standin import objects as o
-from tests.standin.bot_process import BotProcess, bot_env, connected_bot, wait_connected
+from tests.standin.bot_process import BotProcess, bot_env, connected_bot, copy_of_data, running_standin, wait_connected
 
 EPHEMERAL = 64
 QUESTIONS = [
@@ -39,16 +36,13 @@ BAD_REQUEST_FR = "je n'ai pas pu lire cette demande"
 
 @pytest.fixture(scope="module")
 def data_dir(built_settings, tmp_path_factory) -> Path:
-    target = tmp_path_factory.mktemp("robust") / "data"
-    shutil.copytree(built_settings.data_dir, target, symlinks=True)
-    return target
+    return copy_of_data(built_settings.data_dir, tmp_path_factory.mktemp("robust"))
 
 
 @pytest.fixture(scope="module")
 def standin():
-    server = DiscordStandIn(guild_locale="fr").start()
-    yield server
-    server.stop()
+    with running_standin("fr") as server:
+        yield server
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,7 @@ from typing import Any, Callable
 from index.model import Answer
 
 from .answers_store import AnswersStore, StoredAnswer, answer_from_json, answer_to_json
-from .private_files import write_private
+from index.private_files import write_private
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from index.model import Answer, Hit, Location, Passage
 
-from .private_files import narrow_if_exists, private_file
+from index.private_files import narrow_if_exists, private_file
 
 log = logging.getLogger(__name__)
 

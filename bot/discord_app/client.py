@@ -29,7 +29,7 @@ from .gateway import use_api_base, use_gateway_of
 from .inflight import InFlight
 from .limits import Limits
 from .loop_monitor import LoopMonitor
-from .private_files import private_dir, write_private
+from index.private_files import private_dir, write_private
 from .translations import FrenchDescriptions
 from .worker import RetrieverWorker
 

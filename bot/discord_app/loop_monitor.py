@@ -16,7 +16,7 @@ from collections import deque
 from pathlib import Path
 from typing import Callable
 
-from .private_files import write_private
+from index.private_files import write_private
 
 log = logging.getLogger(__name__)
 

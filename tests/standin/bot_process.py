@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import os
 import signal
 import subprocess
@@ -112,3 +113,20 @@ def connected_bot(standin: DiscordStandIn, env: dict[str, str], workdir: Path) -
     finally:
         if proc.alive() and proc.stop() != 0:
             print(proc.log()[-4000:])
+
+
+@contextmanager
+def running_standin(guild_locale: str) -> Iterator[DiscordStandIn]:
+    """A started stand-in (gateway and REST on 127.0.0.1), stopped afterwards."""
+    server = DiscordStandIn(guild_locale=guild_locale).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def copy_of_data(source: Path, target_parent: Path) -> Path:
+    """A private copy of a built data directory (builds, `current` link): a bot module may write to it."""
+    target = target_parent / "data"
+    shutil.copytree(source, target, symlinks=True)
+    return target
