@@ -66,6 +66,9 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--data-dir", type=Path, help="where index builds live (default: data/)")
     common.add_argument("--embedder", choices=("e5", "sentence-transformers"), help="embedding backend")
     common.add_argument("--model", help="model name or path for the backend")
+    common.add_argument("--database-url", metavar="URL",
+                        help="postgresql://… keeps the index and the answers in PostgreSQL (default: files in the data "
+                             "dir; env VERBATIM_DATABASE_URL)")
 
     parser = argparse.ArgumentParser(prog="verbatim", description=__doc__)
     commands = parser.add_subparsers(metavar="COMMAND")
@@ -111,7 +114,7 @@ def _settings(args: argparse.Namespace):
     from index.settings import Settings
 
     return Settings.from_env(corpus_dir=args.corpus, data_dir=args.data_dir, embedder=args.embedder, model=args.model,
-                             ann=getattr(args, "ann", None))
+                             ann=getattr(args, "ann", None), database_url=getattr(args, "database_url", None))
 
 
 def _index_build(args: argparse.Namespace) -> int:

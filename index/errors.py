@@ -35,3 +35,7 @@ class UnknownArticle(VerbatimError):
     def __init__(self, article_id: str):
         self.article_id = article_id
         super().__init__(f"no article with id '{article_id}' (see `verbatim corpus list`)")
+
+
+class DatabaseUnavailable(VerbatimError):
+    """The PostgreSQL server named by the database URL cannot be reached or used (the message hides the password)."""

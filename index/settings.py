@@ -80,6 +80,7 @@ class Settings:
     document_within: float
     document_centroid: float
     document_expand: int
+    database_url: str = ""  # "" = files; postgresql://… = PostgreSQL (index.pg)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides) -> "Settings":
