@@ -34,7 +34,8 @@ class BuildSummary:
     removed: tuple[str, ...]
     embedded: int = 0  # texts the model embedded (the others came from the embedding cache)
     reused: int = 0  # distinct texts found in the embedding cache
-    words: int = 0  # corpus words embedded or reused for the second look
+    words: int = 0  # single words embedded or reused for the second look: the corpus words and the English
+                    # headwords aligned to them (index.ranking.alignment)
     phases: dict[str, float] = field(default_factory=dict, compare=False)  # seconds per step, for bench/
 
 
@@ -139,7 +140,8 @@ def build_index(settings: Settings, embedder: Embedder | None = None, progress: 
             if cache is not None:
                 cache.close()
     return BuildSummary(build_id, len(docs), len(passages), len(sentence_texts), embedder.dim,
-                        time.perf_counter() - started, tuple(removed), encoder.embedded, encoder.reused, len(words),
+                        time.perf_counter() - started, tuple(removed), encoder.embedded, encoder.reused,
+                        len(words) + len(english),
                         phases)
 
 

@@ -5,6 +5,7 @@ PHRASES: dict[str, dict[str, str]] = {
     "en": {
         "intro": "From the article:",
         "not_found": "That is not in the article, as far as I can find. The closest passage is under **Sources**.",
+        "closest_in_sources": "The closest passage is under **Sources**.",
         "answer_footer": "Answer #{id} · index build {build} · /source {id}",
         "sources_title": "Sources of answer #{id}: {question}",
         "closest": "Closest passage (not an answer)",
@@ -47,6 +48,7 @@ PHRASES: dict[str, dict[str, str]] = {
     "fr": {
         "intro": "D’après l’article :",
         "not_found": "Ce n'est pas dans l'article, pour autant que je puisse en juger. Le passage le plus proche est dans **Sources**.",
+        "closest_in_sources": "Le passage le plus proche est dans **Sources**.",
         "answer_footer": "Réponse n° {id} · index {build} · /source {id}",
         "sources_title": "Sources de la réponse n° {id} : {question}",
         "closest": "Passage le plus proche (pas une réponse)",
