@@ -194,10 +194,17 @@ def test_alignments_survive_the_stored_arrays(e5_embedder, tmp_path):
     assert translations(loaded, question, 0.91) == translations(fitted, question, 0.91) != {}
 
 
-def test_without_stored_alignments_nothing_is_aligned():
-    from index.ranking.alignment import translations
+def test_a_build_without_alignments_embeds_the_words_at_answer_time(e5_embedder):
+    from index.ranking.alignment import embed_forms, translations
 
-    assert translations(KeywordIndex.fit(TEXTS), "Which minister?", 0.5) == {}  # a build made before them
+    keywords = KeywordIndex.fit(TEXTS)  # as a build made before alignments, or without the dictionary
+    assert translations(keywords, "Which minister?", 0.5) == {}  # nothing to embed with: nothing aligned
+    keywords.form_vectors = embed_forms(keywords, e5_embedder.embed_queries)
+    calls = []
+    embed = lambda words: calls.append(words) or e5_embedder.embed_queries(words)
+    assert translations(keywords, "Which French minister?", 0.91, embed).get("minister") == "ministre"
+    assert calls == [["french", "minister"]]
+    assert translations(keywords, "Which French minister?", 1.01, embed) == {} and len(calls) == 1  # off: no call
 
 
 def test_a_sentence_that_asks_counts_less_than_one_that_tells(retriever, e5_embedder):

@@ -27,6 +27,8 @@ import numpy as np
 
 from ..text_norm import term, words
 
+MAX_WORDS = 8  # words embedded at answer time at most, by a build without alignments (one batch, ~20 ms a word)
+
 if TYPE_CHECKING:
     from .keyword import KeywordIndex, Vocabulary
 
@@ -105,17 +107,33 @@ class Alignments:
         return None if n is None else (int(self._targets[n]), float(self._cosines[n]))
 
 
-def translations(keywords: "KeywordIndex", question: str, min_cosine: float) -> dict[str, str]:
+def translations(keywords: "KeywordIndex", question: str, min_cosine: float,
+                 embed: Callable[[list[str]], np.ndarray] | None = None) -> dict[str, str]:
     """Question word → the corpus word it translates, for the question's words not found in the corpus whose
-    stored pair is at least `min_cosine` close."""
-    table = keywords.alignments
-    if table is None or not len(table):
+    pair is at least `min_cosine` close: looked up in the build's alignments. A build without them (made
+    before session 8, or without the dictionary) falls back to embedding the words now with `embed`, as the
+    second look did before: one more encoder call for the question."""
+    if min_cosine > 1:
         return {}
     _, missing = keywords.vocabulary.match(question)
+    missing = list(dict.fromkeys(w for w in missing if len(w) > 2))
+    table = keywords.alignments
+    if table is None:
+        return _embedded_now(keywords, missing[:MAX_WORDS], embed, min_cosine) if embed is not None else {}
     forms = keywords.vocabulary.form_list
     found = {}
-    for word in dict.fromkeys(w for w in missing if len(w) > 2):
+    for word in missing:
         pair = table.get(word)
         if pair is not None and pair[1] >= min_cosine and pair[0] < len(forms):
             found[word] = forms[pair[0]]
     return found
+
+
+def _embedded_now(keywords: "KeywordIndex", missing: list[str], embed: Callable[[list[str]], np.ndarray],
+                  min_cosine: float) -> dict[str, str]:
+    if not missing or keywords.form_vectors is None or not len(keywords.form_vectors):
+        return {}
+    sims = np.asarray(embed(missing), dtype=np.float32) @ keywords.form_vectors.T
+    forms = keywords.vocabulary.form_list
+    best = sims.argmax(axis=1)
+    return {w: forms[i] for w, i, row in zip(missing, best, sims) if row[i] >= min_cosine}
