@@ -19,10 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from index.answer_json import StoredAnswer, answer_from_json, answer_to_json
 from index.model import Answer
-
-from .answers_store import AnswersStore, StoredAnswer, answer_from_json, answer_to_json
 from index.private_files import write_private
+
+from .answers_store import AnswersStore
 
 log = logging.getLogger(__name__)
 

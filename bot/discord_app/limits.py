@@ -10,6 +10,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Callable
 
+from stores import Refusal  # one type for these limits and the shared ones
+
 
 @dataclass
 class UserCooldown:
@@ -53,18 +55,6 @@ class GuildRateCap:
             return self.window - (now - times[0])
         times.append(now)
         return 0.0
-
-
-@dataclass(frozen=True)
-class Refusal:
-    """Why a question may not run now: the phrase key and the seconds to wait."""
-
-    reason: str  # "cooldown" | "guild_rate"
-    retry_after: float
-
-    @property
-    def seconds(self) -> int:
-        return max(1, int(self.retry_after + 0.999))
 
 
 class Limits:
