@@ -37,6 +37,25 @@ def test_no_database_url_means_no_shared_state():
     assert open_shared_state(Settings.from_env(env={})) is None
 
 
+def test_the_bot_reaches_postgres_only_through_open_shared_state():
+    """bot/ names neither psycopg nor the PostgreSQL modules, and without a URL none of them is even loaded."""
+    import re
+    import subprocess
+    import sys
+
+    from index.settings import PROJECT_ROOT
+
+    for path in (PROJECT_ROOT / "bot").rglob("*.py"):
+        imports = re.findall(r"^\s*(?:from|import)\s+([\w.]+)", path.read_text("utf-8"), re.M)
+        assert not [m for m in imports if m.startswith(("psycopg", "stores.postgres", "index.pg"))], path
+    code = ("import sys, bot.cli, bot.discord_app.client, bot.discord_app.run, stores\n"
+            "from index.settings import Settings\n"
+            "assert stores.open_shared_state(Settings.from_env(env={})) is None\n"
+            "print(sorted(m for m in sys.modules if m.startswith(('psycopg', 'stores.postgres', 'index.pg'))))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PROJECT_ROOT)
+    assert loaded.returncode == 0 and loaded.stdout.strip() == "[]", loaded.stderr + loaded.stdout
+
+
 # ----- answers ------------------------------------------------------------------------------------------
 
 
