@@ -298,3 +298,58 @@ def test_a_restart_while_idle_costs_no_failed_call(pg_server, pg_database_url):
     pg_server.resume()
     assert state.limits.check(2, 1) is None, "the kept connection died with the server: retried on a new one"
     state.close()
+
+
+# ----- the bot's keeper over the shared store --------------------------------------------------------------
+
+
+def test_the_keeper_stores_what_it_delivered_once_the_database_is_back(pg_server, pg_database_url, retriever,
+                                                                        tmp_path):
+    from bot.discord_app.answers_keeper import AnswersKeeper, StoreBusy
+
+    answer = retriever.ask("Who is Satya Nadella?")
+    state = shared(pg_database_url)
+    keeper = AnswersKeeper(tmp_path / "answers.sqlite3", store=state.answers)
+    try:
+        number = asyncio.run(keeper.new_id())
+        pg_server.pause()
+        try:
+            keeper.save_answer(number, answer, guild_id=1, channel_id=2, asker_id=3, asker_name="a")
+            keeper.save_vote(number, 9, 1)
+            assert not keeper.flush(1.5), "not stored while the database is down"
+            assert keeper.pending(number).stored.answer == answer, "served from memory meanwhile"
+            with pytest.raises(StoreBusy):
+                asyncio.run(keeper.new_id())
+        finally:
+            pg_server.resume()
+        assert keeper.flush(15), "stored once the database is back (retried in the background)"
+        assert state.answers.get(number).answer == answer and state.answers.feedback(number) == {9: 1}
+        assert not (tmp_path / "answers.sqlite3").exists(), "no SQLite file beside the shared store"
+    finally:
+        keeper.close()
+        state.close()
+
+
+def test_writes_the_database_never_took_are_kept_for_the_next_start(pg_server, pg_database_url, retriever, tmp_path):
+    from bot.discord_app.answers_keeper import AnswersKeeper
+
+    answer = retriever.ask("Qui est Emmett Shear ?")
+    state = shared(pg_database_url)
+    keeper = AnswersKeeper(tmp_path / "answers.sqlite3", store=state.answers)
+    number = state.answers.reserve_id()
+    pg_server.pause()
+    try:
+        keeper.save_answer(number, answer, guild_id=None, channel_id=7, asker_id=8, asker_name="b")
+        keeper.close(0.5)
+        state.close()
+        assert keeper.unsaved_path.exists()
+    finally:
+        pg_server.resume()
+    state = shared(pg_database_url)
+    again = AnswersKeeper(tmp_path / "answers.sqlite3", store=state.answers)
+    try:
+        assert again.flush(15)
+        assert state.answers.get(number).answer == answer and not again.unsaved_path.exists()
+    finally:
+        again.close()
+        state.close()
