@@ -17,9 +17,10 @@ import pytest
 
 from index.pg.url import redacted
 from index.settings import Settings
-from stores import open_shared_state
-from tests.conftest import CORPUS_DIR
+from stores import Binding, open_shared_state
+from tests.conftest import CORPUS_DIR, SEED_ARTICLE_ID
 from tests.standin import DiscordStandIn
+from tests.standin.objects import MANAGE_CHANNELS
 from tests.standin.bot_process import PROJECT_ROOT, bot_env, connected_bot, copy_of_data, running_standin
 
 USER_COOLDOWN = 20  # seconds, the bot's and the "other process's" alike
@@ -153,6 +154,17 @@ def test_a_cooldown_started_by_another_process_holds_in_the_bot(standin, bot, ot
     assert reply["flags"] & 64 and "un peu vite" in reply["content"] + str(reply.get("embeds")), reply
 
 
+def test_an_article_bound_through_the_bot_is_seen_by_another_process(standin, bot, other_process):
+    channel = int(standin.channel_id("random"))
+    done = standin.wait_answered(standin.slash("article", {"article": SEED_ARTICLE_ID}, subcommand="set",
+                                               channel="random", permissions=MANAGE_CHANNELS))
+    assert not done["flags"] & 64, done  # the public "questions here now go to …"
+    assert other_process.bindings.resolve_now(channel) == Binding(channel, SEED_ARTICLE_ID, "set")
+    standin.wait_answered(standin.slash("article", {}, subcommand="clear", channel="random",
+                                        permissions=MANAGE_CHANNELS))
+    assert other_process.bindings.resolve_now(channel) is None
+
+
 def test_an_article_bound_through_another_process_is_the_bots(standin, bot, other_process):
     import asyncio
 
@@ -183,6 +195,9 @@ def test_database_down_gets_a_polite_reply_and_the_next_question_after_it_is_ans
         assert FRENCH_UNAVAILABLE in str(standin.wait_reply(mid)), "a mention is told too, never left unanswered"
         source = standin.wait_answered(standin.slash("source", {"answer": "1"}))
         assert source["flags"] & 64 and source["content"], "/source says it cannot read now"
+        binding = standin.wait_answered(standin.slash("article", {"article": SEED_ARTICLE_ID}, subcommand="set",
+                                                      channel="random", permissions=MANAGE_CHANNELS))
+        assert binding["flags"] & 64 and FRENCH_UNAVAILABLE in str(binding), binding
 
         # Started while the database is down: one line naming it, password hidden, and an exit.
         env = bot_env(standin, data_dir, CORPUS_DIR, VERBATIM_DATABASE_URL=database_url)

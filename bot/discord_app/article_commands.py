@@ -100,10 +100,7 @@ class ArticleCog(commands.Cog):
         if isinstance(error, app_commands.MissingPermissions):
             text = say(lang, "needs_manage_channels")
         elif isinstance(cause, (DatabaseUnavailable, asyncio.TimeoutError)):  # the shared bindings: down for now
-            log.warning("/%s: the article bindings cannot be reached (%s)",
-                        interaction.command.qualified_name if interaction.command else "?",
-                        str(cause) or cause.__class__.__name__)
-            text = say(lang, "unavailable")
+            text = say(lang, "unavailable")  # (the tree's handler logs it, in one line)
         elif isinstance(error, app_commands.NoPrivateMessage):
             text = say(lang, "not_allowed")
         else:
