@@ -29,6 +29,7 @@ from .gateway import use_api_base, use_gateway_of
 from .inflight import InFlight
 from .limits import Limits, LimitsGate
 from .loop_monitor import LoopMonitor
+from index.errors import DatabaseUnavailable
 from index.private_files import private_dir, write_private
 from .translations import FrenchDescriptions
 from .worker import RetrieverWorker
@@ -131,6 +132,8 @@ class VerbatimBot(commands.Bot):
             await asyncio.sleep(self.config.refresh_seconds)
             try:
                 await self.worker.refresh()
+            except DatabaseUnavailable as e:  # the index's database, down for now: no fault of ours
+                log.warning("index refresh failed (%s); still serving build %s", e, self.worker.build_id)
             except Exception:
                 log.exception("index refresh failed; still serving build %s", self.worker.build_id)
 
