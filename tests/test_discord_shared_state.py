@@ -7,6 +7,7 @@ in the bot. Tests run in file order; the outage comes last.
 """
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -38,15 +39,9 @@ def put_index_where_the_bot_reads_it(data_dir: Path, database_url: str) -> None:
     if re.search(r"^\s+push\b", help_text, re.M):
         result = subprocess.run([sys.executable, "-m", "bot.cli", "index", "push", "--database-url", database_url],
                                 capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=300,
-                                env={**_plain_env(), "VERBATIM_DATA_DIR": str(data_dir),
-                                     "VERBATIM_CORPUS_DIR": str(CORPUS_DIR)})
+                                env={**{k: v for k, v in os.environ.items() if not k.startswith("VERBATIM_")},
+                                     "VERBATIM_DATA_DIR": str(data_dir), "VERBATIM_CORPUS_DIR": str(CORPUS_DIR)})
         assert result.returncode == 0, result.stderr
-
-
-def _plain_env() -> dict[str, str]:
-    import os
-
-    return {k: v for k, v in os.environ.items() if not k.startswith(("VERBATIM_", "DISCORD_"))}
 
 
 # ----- fixtures -------------------------------------------------------------------------------------------
