@@ -21,7 +21,7 @@ from psycopg.types.json import Jsonb
 
 from ..errors import IndexMissing, VerbatimError
 from ..model import Passage
-from .connection import connect, database_errors
+from .connection import connect, database_errors, psycopg_module
 from .copy_format import copy_fixed, register_vector
 from .keywords import create_tables as create_keyword_tables, write_keywords
 from .schema import BUILD_NOTIFY_CHANNEL, SCHEMA, TABLE_KINDS, build_tables, ensure_schema, has_schema
@@ -30,6 +30,7 @@ from .url import redacted
 SCHEMA_VERSION = 1  # of a build's tables and manifest (index.store.SCHEMA_VERSION is the files')
 ANN_BLOB = "passages.faiss"  # in arrays_<b>: the FAISS index itself when it is not flat (HNSW, IVF)
 HNSW_OPTIONS = "m = 16, ef_construction = 64"  # pgvector's defaults
+LOCK_WAIT_S = 3
 
 
 def _t(name: str) -> sql.Identifier:
@@ -48,9 +49,7 @@ class BuildSession:
         try:
             with database_errors(self.url):
                 ensure_schema(self.conn)
-                if not self.conn.execute("SELECT pg_try_advisory_lock(hashtext('verbatim build'))").fetchone()[0]:
-                    raise VerbatimError(f"another build is writing to the database at {redacted(self.url)}; "
-                                        "wait for it to finish")
+                self._lock()
                 register_vector(self.conn)
                 self.clean_leftovers()
         except BaseException:
@@ -60,6 +59,18 @@ class BuildSession:
 
     def __exit__(self, *exc) -> None:
         self.conn.close()  # the advisory lock goes with the session
+
+    def _lock(self) -> None:
+        """Waits a moment for the lock: the session of a build killed a moment ago may still be closing."""
+        psycopg = psycopg_module()
+        self.conn.execute(f"SET lock_timeout = '{LOCK_WAIT_S}s'")
+        try:
+            self.conn.execute("SELECT pg_advisory_lock(hashtext('verbatim build'))")
+        except psycopg.errors.LockNotAvailable:
+            raise VerbatimError(f"another build is writing to the database at {redacted(self.url)}; "
+                                "wait for it to finish") from None
+        finally:
+            self.conn.execute("RESET lock_timeout")
 
     def clean_leftovers(self) -> list[str]:
         """Drops the builds that died writing (none can be alive: we hold the lock)."""
@@ -150,9 +161,9 @@ class BuildSession:
         owner = np.array([pid for pid, spans in enumerate(sentences) for _ in spans], dtype=np.int32)
         number = np.array([n for spans in sentences for n in range(len(spans))], dtype=np.int32)
         flat = np.array([span for spans in sentences for span in spans], dtype=np.int32).reshape(-1, 2)
-        copy_fixed(self.conn, sql.SQL("{} (passage_id, n, start_at, end_at, embedding)").format(_t(tables["sentences"])),
-                   [("int4", owner), ("int4", number), ("int4", flat[:, 0]), ("int4", flat[:, 1]),
-                    ("vector", np.asarray(vectors, dtype=np.float32))])
+        columns = sql.SQL("{} (passage_id, n, start_at, end_at, embedding)").format(_t(tables["sentences"]))
+        copy_fixed(self.conn, columns, [("int4", owner), ("int4", number), ("int4", flat[:, 0]), ("int4", flat[:, 1]),
+                                        ("vector", np.asarray(vectors, dtype=np.float32))])
 
     def _index(self, tables: dict[str, str], passages: int, dim: int) -> None:
         """Keys and the HNSW graph, built once over the loaded rows, with memory for the whole graph."""
