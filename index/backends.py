@@ -150,12 +150,7 @@ def rollback(settings: Settings) -> tuple[str, str | None]:
         from .pg.builds import rollback as pg_rollback
 
         return pg_rollback(settings.database_url)
-    current = store.current_build_id(settings.data_dir)
-    older = [b for b in store.complete_builds(settings.data_dir) if current is None or b < current]
-    if not older:
-        raise VerbatimError("there is no earlier build to roll back to")
-    store.switch_current(settings.data_dir, older[-1])
-    return older[-1], current
+    return store.roll_back(settings.data_dir)
 
 
 def push(settings: Settings) -> tuple[str, int]:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import psycopg
+import psycopg.types.json
 import pytest
 
 from index.build import build_index
@@ -216,6 +217,15 @@ def test_prune_keeps_current_and_previous_and_rollback_and_info_work(built_setti
     assert kept == ids[1:] and dropped == (None,)
     info = run_cli("index", "info", data_dir=settings.data_dir, extra_env=env)
     assert info.returncode == 0 and json.loads(info.stdout)["build_id"] == ids[2]
+    passages = f"{SCHEMA}.{build_tables(ids[1])['passages']}"
+    with psycopg.connect(pg_database_url, autocommit=True) as conn:  # damage the build a rollback would pick
+        location = conn.execute(f"SELECT location FROM {passages} WHERE id = 0").fetchone()[0]
+        conn.execute(f"UPDATE {passages} SET location = location || '{{\"paragraph\": \"two\"}}' WHERE id = 0")
+        refused = run_cli("index", "rollback", data_dir=settings.data_dir, extra_env=env)
+        assert refused.returncode == 1 and refused.stderr.count("\n") == 1 and "cannot roll back" in refused.stderr
+        assert json.loads(run_cli("index", "info", data_dir=settings.data_dir, extra_env=env).stdout)["build_id"] \
+            == ids[2]
+        conn.execute(f"UPDATE {passages} SET location = %s WHERE id = 0", (psycopg.types.json.Jsonb(location),))
     back = run_cli("index", "rollback", data_dir=settings.data_dir, extra_env=env)
     assert back.returncode == 0 and back.stdout.strip() == f"current build is now {ids[1]} (was {ids[2]})"
     assert json.loads(run_cli("index", "info", data_dir=settings.data_dir, extra_env=env).stdout)["build_id"] == ids[1]

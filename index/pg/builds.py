@@ -254,18 +254,28 @@ def read_manifest(url: str, build_id: str | None = None) -> dict:
 
 
 def rollback(url: str) -> tuple[str, str | None]:
-    """Makes the build before the current one current again, as files do; returns (new, old)."""
+    """Makes the newest complete build older than the current one current again, as files do, after
+    checking it loads (read whole, through the same checks as serving): a damaged build is refused and
+    nothing changes. Returns (now, was)."""
+    from .load import load_build
+
     with connect(url, autocommit=True) as conn, database_errors(url):
+        current = current_pair(conn)[0]
+        older = [b for b in complete_builds(conn) if current is None or b < current]
+        if not older:
+            raise VerbatimError("there is no earlier build to roll back to")
+        target = older[-1]
+        try:
+            load_build(conn, url, target)
+        except VerbatimError as e:
+            raise VerbatimError(f"cannot roll back to build {target}: {str(e).split(': run ')[0]}; the current "
+                                f"build {current} stays") from None
         with conn.transaction():
-            if not has_schema(conn):
-                raise VerbatimError("there is no earlier build to roll back to")
             conn.execute(f"SELECT 1 FROM {SCHEMA}.current_build FOR UPDATE")
-            current, _ = current_pair(conn)
-            older = [b for b in complete_builds(conn) if current is None or b < current]
-            if not older:
-                raise VerbatimError("there is no earlier build to roll back to")
-            switch_current(conn, older[-1], older[-2] if len(older) > 1 else None, keep_previous=True)
-    return older[-1], current
+            if current_pair(conn)[0] != current:
+                raise VerbatimError("another build was made current meanwhile: run `verbatim index rollback` again")
+            switch_current(conn, target, older[-2] if len(older) > 1 else None, keep_previous=True)
+    return target, current
 
 
 @contextmanager
