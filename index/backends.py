@@ -122,6 +122,9 @@ class FileIndexSource:
     def load(self, build_id: str | None) -> store.StoredIndex:
         return store.load_build(self.data_dir, build_id)
 
+    def listen(self, on_change) -> None:
+        """Files announce nothing: `refresh()`'s poll (a readlink) is all there is."""
+
     def close(self) -> None:
         pass
 

@@ -141,7 +141,12 @@ class Retriever:
         return replace(ranked, second_look=True)
 
     def refresh(self) -> bool:
-        """Switches to a newer current build if there is one; on any failure keeps serving the old one."""
+        """Switches to a newer current build if there is one; on any failure keeps serving the old one.
+
+        On PostgreSQL the first call also starts listening for `NOTIFY verbatim_build`, so a process that
+        polls (the bot does) picks up a new build as soon as it is made current, between its polls.
+        """
+        self._source.listen(self._refresh_quietly)
         with self._refresh_lock:
             try:
                 current = self._source.current_build_id()  # one small query on PostgreSQL, a readlink on files
@@ -157,6 +162,12 @@ class Retriever:
                 return False
             log.info("switched from index build %s to %s", self.build_id, current)
             return True
+
+    def _refresh_quietly(self) -> None:
+        try:
+            self.refresh()
+        except Exception:  # noqa: BLE001 - a listener thread must not die of one bad refresh
+            log.exception("refreshing the index build after a notification failed")
 
     def rebuild(self, progress: Progress | None = None) -> BuildSummary:
         from .build import build_index

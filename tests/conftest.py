@@ -128,3 +128,13 @@ def backend(request, built_settings) -> Backend:
     url = request.getfixturevalue("pushed_database_url")
     return Backend("postgres", built_settings.data_dir, {"VERBATIM_DATABASE_URL": url},
                    built_settings.with_(database_url=url))
+
+
+@pytest.fixture
+def backend_retriever(backend):
+    """A Retriever over the `backend` fixture's build (files, or the same build in PostgreSQL)."""
+    from index.service import Retriever
+
+    retriever = Retriever.open(backend.settings, build_if_missing=False)
+    yield retriever
+    retriever.close()

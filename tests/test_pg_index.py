@@ -121,14 +121,14 @@ def test_refresh_picks_up_a_new_build_and_keeps_serving_while_the_database_is_do
         built_settings, e5_embedder, pg_server, pg_database_url, tmp_path, caplog):
     settings = warm_copy(built_settings, tmp_path, pg_database_url)
     first = build_index(settings, e5_embedder).build_id
-    retriever = Retriever.open(settings, build_if_missing=False)
-    assert retriever.refresh() is False
+    retriever = Retriever.open(settings, build_if_missing=False)  # not listening before its first refresh()
     with psycopg.connect(pg_database_url, autocommit=True) as listener:
         listener.execute("LISTEN verbatim_build")
         second = build_index(settings, e5_embedder).build_id
         heard = [n.payload for n in listener.notifies(timeout=5, stop_after=1)]
     assert heard == [second]  # sent at the switch's commit
-    assert retriever.refresh() is True and retriever.build_id == second != first
+    assert retriever.refresh() is True and retriever.build_id == second != first  # the poll
+    assert retriever.refresh() is False
     pg_server.pause()
     try:
         with caplog.at_level(logging.WARNING, logger="index.service"):
@@ -138,8 +138,26 @@ def test_refresh_picks_up_a_new_build_and_keeps_serving_while_the_database_is_do
     finally:
         pg_server.resume()
     third = build_index(settings, e5_embedder).build_id
-    assert retriever.refresh() is True and retriever.build_id == third  # reconnected by itself
+    retriever.refresh()  # the poll reconnects by itself (unless the reconnected listener was quicker)
+    assert retriever.build_id == third
     retriever.close()
+
+
+def test_a_new_build_is_picked_up_on_its_notification_between_polls(built_settings, e5_embedder, pg_database_url,
+                                                                      tmp_path):
+    settings = warm_copy(built_settings, tmp_path, pg_database_url)
+    build_index(settings, e5_embedder)
+    retriever = Retriever.open(settings, build_if_missing=False)
+    try:
+        assert retriever.refresh() is False  # the bot's first poll: it starts listening
+        time.sleep(0.5)
+        newer = build_index(settings, e5_embedder).build_id
+        deadline = time.monotonic() + 20
+        while retriever.build_id != newer and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert retriever.build_id == newer  # no refresh() called since the build
+    finally:
+        retriever.close()
 
 
 def test_the_database_down_at_start_is_one_line_naming_it_without_the_password(built_settings, pushed_database_url,
