@@ -156,7 +156,8 @@ def corpus_sync(args: argparse.Namespace) -> int:
     if args.no_build:
         return 1 if failed else 0
     try:
-        up_to_date = current_manifest(settings).get("corpus_hash") == corpus_hash(settings.corpus_dir)
+        built_from = current_manifest(settings).get("corpus_hash")  # files or PostgreSQL (index.backends)
+        up_to_date = built_from == corpus_hash(settings.corpus_dir)
     except VerbatimError:
         up_to_date = False
     if up_to_date:

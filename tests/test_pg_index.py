@@ -38,7 +38,8 @@ def warm_copy(settings, tmp_path: Path, url: str):
 def questions() -> str:
     lines = []
     for name in ("heldout.jsonl", "unanswerable.jsonl"):
-        lines += [json.loads(line)["question"] for line in (DATA / name).read_text("utf-8").splitlines() if line.strip()]
+        rows = (DATA / name).read_text("utf-8").splitlines()
+        lines += [json.loads(line)["question"] for line in rows if line.strip()]
     return "\n".join(lines) + "\n"
 
 
@@ -58,14 +59,15 @@ def test_a_build_in_postgres_holds_what_the_file_build_holds(built_settings, e5_
         assert conn.execute(f"SELECT state, manifest->>'model_id', manifest->>'corpus_hash' FROM {SCHEMA}.builds"
                             ).fetchall() == [("complete", e5_embedder.model_id,
                                               _file_manifest(built_settings)["corpus_hash"])]
-        assert conn.execute("SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = %s::regclass "
-                            "AND attname = 'embedding'", (f"{SCHEMA}.{tables['passages']}",)).fetchone() == ("vector(384)",)
+        column = conn.execute("SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = %s::regclass "
+                              "AND attname = 'embedding'", (f"{SCHEMA}.{tables['passages']}",)).fetchone()
+        assert column == ("vector(384)",)
         indexdefs = [r[0] for r in conn.execute("SELECT indexdef FROM pg_indexes WHERE tablename = %s",
                                                 (tables["passages"],))]
         assert any("USING hnsw (embedding vector_ip_ops)" in d for d in indexdefs)
         mismatched = conn.execute(
-            f"SELECT count(*) FROM {SCHEMA}.{tables['passages']} p JOIN {SCHEMA}.{tables['documents']} d USING (doc_id) "
-            "WHERE substr(d.text, p.start_at + 1, p.end_at - p.start_at) <> p.text").fetchone()[0]
+            f"SELECT count(*) FROM {SCHEMA}.{tables['passages']} p "
+            f"JOIN {SCHEMA}.{tables['documents']} d USING (doc_id) WHERE substr(d.text, p.start_at + 1, p.end_at - p.start_at) <> p.text").fetchone()[0]
         assert mismatched == 0
         grams = conn.execute(f"SELECT count(*) FROM {SCHEMA}.{tables['keyword_grams']}").fetchone()[0]
     on_pg = Retriever.open(settings, build_if_missing=False)
