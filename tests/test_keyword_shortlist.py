@@ -1,0 +1,55 @@
+"""Keyword scores of the shortlist only (CharNgramIndex.scores(among=…), Ranker._keyword_read) rank exactly as
+scores of the whole corpus: the same floats, so the same order, on real builds with the real model."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from index.ranking import Ranker, Weights
+from index.ranking.keyword import CharNgramIndex
+
+from .test_ranking import TEXTS
+
+QUESTIONS = ("Qui est Emmett Shear ?", "Which French minister reached out?", "What did the readers think?",
+             "Quel poste occupe Jakub Pachocki ?", "Combien de salariés ont signé la lettre ?")
+
+
+class WholeCorpusKeywords(Ranker):
+    """The ranking as it was: every passage's keyword score computed, the wanted ones read from it."""
+
+    def keyword_scores(self, question, among=None):
+        scores = super().keyword_scores(question)
+        return scores if among is None else scores[among]
+
+
+def test_scores_among_passages_are_the_same_floats_as_over_the_corpus():
+    texts = TEXTS * 40 + ["Le ministre Barrot a parlé à Microsoft.", "Une phrase sans rapport aucun."]
+    index = CharNgramIndex.fit(texts)
+    rng = np.random.default_rng(0)
+    for question in ("Which French minister reached out?", "Microsoft Ignite Azure Barrot", "rapport", "pizza"):
+        full = index.scores(question)
+        for size in (0, 1, 5, 60, len(texts)):  # fewer and more passages than a gram's postings: both branches
+            among = np.sort(rng.choice(len(texts), size, replace=False))
+            np.testing.assert_array_equal(index.scores(question, among), full[among])
+
+
+@pytest.mark.parametrize("candidates", [200, 12])
+@pytest.mark.parametrize("document_keywords", [False, True])
+def test_ranking_from_the_shortlist_keyword_scores_is_unchanged(two_article_retriever, candidates,
+                                                                  document_keywords):
+    loaded = two_article_retriever._loaded
+    weights = replace(Weights.from_settings(two_article_retriever.settings), candidates=candidates)
+    if document_keywords:  # signals that sum keyword scores over whole documents: their passages are scored too
+        weights = replace(weights, documents=replace(weights.documents, keyword=1.0, title_keyword=1.0))
+    shortlist, whole = Ranker(loaded.stored, weights), WholeCorpusKeywords(loaded.stored, weights)
+    n = len(loaded.stored.passages)
+    if candidates < n and not document_keywords:  # only the shortlist is scored
+        assert len(shortlist._keyword_read(np.arange(candidates))) == candidates
+    for question in QUESTIONS:
+        vector = two_article_retriever.embedder.embed_query(question)
+        got, want = shortlist.rank(vector, question, "all", 5), whole.rank(vector, question, "all", 5)
+        assert got.ids.tolist() == want.ids.tolist(), question
+        np.testing.assert_array_equal(got.scores, want.scores)
+        assert got.documents == want.documents
