@@ -15,7 +15,8 @@ import logging
 import math
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import cached_property
+from array import array
+from functools import cached_property, lru_cache
 
 import numpy as np
 
@@ -30,15 +31,22 @@ def char_ngrams(text: str, sizes: tuple[int, ...] = (4, 5)) -> list[str]:
     """The n-grams of each folded content word, padded with ^ and $ ("^open", "nai$")."""
     out: list[str] = []
     for word in words(text):
-        if len(word) < MIN_WORD_CHARS:
-            continue
-        padded = f"^{fold(word)}$"
-        for n in sizes:
-            if len(padded) <= n:
-                out.append(padded)
-            else:
-                out += [padded[i:i + n] for i in range(len(padded) - n + 1)]
+        if len(word) >= MIN_WORD_CHARS:
+            out += _word_ngrams(word, sizes)
     return out
+
+
+@lru_cache(maxsize=1 << 17)
+def _word_ngrams(word: str, sizes: tuple[int, ...]) -> tuple[str, ...]:
+    """Memoised: a corpus repeats most of its words (fitting the keyword index of a large one)."""
+    padded = f"^{fold(word)}$"
+    out: list[str] = []
+    for n in sizes:
+        if len(padded) <= n:
+            out.append(padded)
+        else:
+            out += [padded[i:i + n] for i in range(len(padded) - n + 1)]
+    return tuple(out)
 
 
 @dataclass
@@ -60,25 +68,31 @@ class CharNgramIndex:
 
     @classmethod
     def fit(cls, texts: list[str], sizes: tuple[int, ...] = (4, 5)) -> "CharNgramIndex":
-        counts = [Counter(char_ngrams(t, sizes)) for t in texts]
-        df = Counter(g for c in counts for g in c)
+        """The n-grams of each text are counted in Python, everything else in numpy over flat postings (a
+        few hundred per passage): fitting 360,000 passages keeps to compact arrays, not Python lists."""
+        row_of: dict[str, int] = {}  # gram → its number in order of first appearance
+        grams_of, tfs, lengths = array("i"), array("i"), array("q")
+        for text in texts:
+            counts = Counter(char_ngrams(text, sizes))
+            grams_of.extend([row_of.setdefault(g, len(row_of)) for g in counts])
+            tfs.extend(counts.values())
+            lengths.append(len(counts))
         n = len(texts)
-        grams = sorted(df)
-        idf = {g: math.log((n + 1) / (df[g] + 0.5)) for g in grams}
-        lists: dict[str, tuple[list[int], list[float]]] = {g: ([], []) for g in grams}
-        for doc, c in enumerate(counts):
-            weights = {g: (1 + math.log(tf)) * idf[g] for g, tf in c.items()}
-            norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
-            for g, w in weights.items():
-                ids, ws = lists[g]
-                ids.append(doc)
-                ws.append(w / norm)
-        lengths = np.array([len(lists[g][0]) for g in grams], dtype=np.int64)
-        indptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-        ids = np.array([i for g in grams for i in lists[g][0]], dtype=np.int32)
-        weights = np.array([w for g in grams for w in lists[g][1]], dtype=np.float32)
-        return cls({g: r for r, g in enumerate(grams)}, np.array([idf[g] for g in grams], dtype=np.float32),
-                   indptr, ids, weights, n, tuple(sizes))
+        grams = sorted(row_of)
+        rank = np.empty(len(grams), dtype=np.int64)
+        rank[np.fromiter((row_of[g] for g in grams), dtype=np.int64, count=len(grams))] = np.arange(len(grams))
+        gram = rank[np.frombuffer(grams_of, dtype=np.int32)] if len(grams_of) else np.zeros(0, np.int64)
+        doc = np.repeat(np.arange(n, dtype=np.int32), np.frombuffer(lengths, dtype=np.int64))
+        df = np.bincount(gram, minlength=len(grams))
+        idf = np.log((n + 1) / (df + 0.5))
+        # per posting, in each text's order of first appearance: (1 + log tf) * idf / the text's norm
+        weight = (1 + np.log(np.frombuffer(tfs, dtype=np.int32).astype(np.float64))) * idf[gram]
+        norm = np.sqrt(np.bincount(doc, weights=weight * weight, minlength=n))
+        weight = (weight / np.where(norm > 0, norm, 1.0)[doc]).astype(np.float32)
+        order = np.argsort(gram, kind="stable")  # by gram, passages ascending within each
+        indptr = np.concatenate([[0], np.cumsum(df)]).astype(np.int64)
+        return cls(dict(zip(grams, range(len(grams)))), idf.astype(np.float32), indptr,
+                   doc[order].astype(np.int32), weight[order], n, tuple(sizes))
 
     def scores(self, query: str, among: np.ndarray | None = None) -> np.ndarray:
         """Cosine of each passage with the question, 0 where no n-gram is shared.
@@ -133,7 +147,7 @@ class Vocabulary:
     stems: dict[str, float]
     common: dict[str, float]
     language: str = "fr"
-    spellings: dict[str, str] | None = field(default=None, compare=False)  # form → as written (accents kept); fit only
+    spellings: dict[str, str] | None = field(default=None, compare=False)  # form → as written (accents kept); fit, or stored since keyword reuse
 
     COMMON_ZIPF = 5.5  # a word at least this common ("temps", "jouer", "open") is no evidence at all
     KEPT_ZIPF = 4.5  # `common` keeps words down to this Zipf (below it a word counts nearly in full)
@@ -145,8 +159,12 @@ class Vocabulary:
         forms: dict[str, float] = {}
         stems: dict[str, float] = {}
         spellings: dict[str, str] = {}
+        seen: set[str] = set()  # a word met again changes nothing: its form and stem are already counted
         for text in texts:
             for word in words(text):
+                if word in seen:
+                    continue
+                seen.add(word)
                 key = fold(word)
                 if key not in forms:
                     forms[key] = zipf(word)
@@ -235,6 +253,8 @@ class KeywordIndex:
             arrays[name] = np.array(list(table), dtype=str)
             arrays[name + "_zipf"] = np.array(list(table.values()), dtype=np.float64)
         arrays.update(self.gloss_arrays or {})
+        if v.spellings is not None:  # so that a rebuild reusing this index embeds the words as written
+            arrays["spellings"] = _packed(v.spellings[form] for form in v.forms)
         if self.form_vectors is not None:
             arrays["form_vectors"] = self.form_vectors.astype(np.float16)  # half the size; cosines to ~1e-3
         return arrays
@@ -250,7 +270,9 @@ class KeywordIndex:
         tables = [dict(zip(a[name].tolist(), a[name + "_zipf"].tolist())) for name in ("forms", "stems", "common")]
         vectors = a["form_vectors"].astype(np.float32) if "form_vectors" in a else None
         glosses = {k: a[k] for k in GLOSS_ARRAYS} if GLOSS_ARRAYS[0] in a else None  # builds before the lexicon: none
-        return cls(ngrams, Vocabulary(*tables, str(a["language"])), vectors, glosses)
+        spelled = _unpacked(a["spellings"]) if "spellings" in a else None
+        spellings = dict(zip(tables[0], spelled)) if spelled is not None and len(spelled) == len(tables[0]) else None
+        return cls(ngrams, Vocabulary(*tables, str(a["language"]), spellings), vectors, glosses)
 
 
 GLOSS_ARRAYS = ("gloss_forms", "gloss_words", "gloss_indptr", "gloss_ids")

@@ -1,6 +1,10 @@
-"""Keyword scores of the shortlist only (CharNgramIndex.scores(among=…), Ranker._keyword_read) rank exactly as
+"""The keyword index at scale, changing no result: the vectorised fit gives the tf-idf of its definition, and
+keyword scores of the shortlist only (CharNgramIndex.scores(among=…), Ranker._keyword_read) rank exactly as
 scores of the whole corpus: the same floats, so the same order, on real builds with the real model."""
 from __future__ import annotations
+
+import math
+from collections import Counter
 
 from dataclasses import replace
 
@@ -8,12 +12,39 @@ import numpy as np
 import pytest
 
 from index.ranking import Ranker, Weights
-from index.ranking.keyword import CharNgramIndex
+from index.ranking.keyword import CharNgramIndex, char_ngrams
 
 from .test_ranking import TEXTS
 
 QUESTIONS = ("Qui est Emmett Shear ?", "Which French minister reached out?", "What did the readers think?",
              "Quel poste occupe Jakub Pachocki ?", "Combien de salariés ont signé la lettre ?")
+
+
+def _reference_postings(texts):
+    """gram → [(passage, weight)], straight from the definition: (1 + log tf) * idf / the passage's norm."""
+    counts = [Counter(char_ngrams(t)) for t in texts]
+    df = Counter(g for c in counts for g in c)
+    idf = {g: math.log((len(texts) + 1) / (f + 0.5)) for g, f in df.items()}
+    postings: dict[str, list] = {g: [] for g in sorted(df)}
+    for doc, c in enumerate(counts):
+        weights = {g: (1 + math.log(tf)) * idf[g] for g, tf in c.items()}
+        norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
+        for g, w in weights.items():
+            postings[g].append((doc, np.float32(w / norm)))
+    return postings, idf
+
+
+def test_the_fit_is_the_tf_idf_of_its_definition():
+    texts = TEXTS * 3 + ["Le ministre Barrot, le ministre.", "", "IA", "Microsoft Microsoft Microsoft Ignite"]
+    index = CharNgramIndex.fit(texts)
+    postings, idf = _reference_postings(texts)
+    assert list(index.grams) == list(postings) and index.size == len(texts)
+    np.testing.assert_array_equal(index.idf, np.array([idf[g] for g in postings], dtype=np.float32))
+    for g, row in index.grams.items():
+        lo, hi = index.indptr[row], index.indptr[row + 1]
+        assert index.ids[lo:hi].tolist() == [doc for doc, _ in postings[g]], g
+        np.testing.assert_array_equal(index.weights[lo:hi], np.array([w for _, w in postings[g]], dtype=np.float32))
+    assert CharNgramIndex.fit([]).size == 0 and not CharNgramIndex.fit(["IA"]).grams
 
 
 class WholeCorpusKeywords(Ranker):
