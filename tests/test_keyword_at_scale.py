@@ -55,7 +55,9 @@ class WholeCorpusKeywords(Ranker):
         return scores if among is None else scores[among]
 
 
-def test_scores_among_passages_are_the_same_floats_as_over_the_corpus():
+@pytest.mark.parametrize("scatter_postings", [0, CharNgramIndex.SCATTER_POSTINGS])  # binary search, scatter
+def test_scores_among_passages_are_the_same_floats_as_over_the_corpus(monkeypatch, scatter_postings):
+    monkeypatch.setattr(CharNgramIndex, "SCATTER_POSTINGS", scatter_postings)
     texts = TEXTS * 40 + ["Le ministre Barrot a parlé à Microsoft.", "Une phrase sans rapport aucun."]
     index = CharNgramIndex.fit(texts)
     rng = np.random.default_rng(0)
@@ -69,7 +71,8 @@ def test_scores_among_passages_are_the_same_floats_as_over_the_corpus():
 @pytest.mark.parametrize("candidates", [200, 12])
 @pytest.mark.parametrize("document_keywords", [False, True])
 def test_ranking_from_the_shortlist_keyword_scores_is_unchanged(two_article_retriever, candidates,
-                                                                  document_keywords):
+                                                                  document_keywords, monkeypatch):
+    monkeypatch.setattr(CharNgramIndex, "SCATTER_POSTINGS", 0)  # the binary search of a large corpus
     loaded = two_article_retriever._loaded
     weights = replace(Weights.from_settings(two_article_retriever.settings), candidates=candidates)
     if document_keywords:  # signals that sum keyword scores over whole documents: their passages are scored too
