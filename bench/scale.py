@@ -154,7 +154,7 @@ def serve(data: Path, corpus: Path) -> dict:
     ranker = retriever._loaded.ranker
     shortlist = ranker.keyword_scores
 
-    def whole_corpus(question, among=None):  # the ranking before shortlist-only keyword scoring
+    def whole_corpus(question, among=None):  # the ranking before shortlist-only keyword scoring (and RESTRICT_BELOW 0)
         scores = shortlist(question)
         return scores if among is None else scores[among]
 
@@ -169,12 +169,13 @@ def serve(data: Path, corpus: Path) -> dict:
         retriever.embedder.embed_queries([q])
         encode.append((time.perf_counter() - t) * 1000)
         vector = retriever.embedder.embed_queries([q])[0]
-        for way, out in ((shortlist, rank_cpu), (whole_corpus, cpu_whole)):  # the ranking alone, both ways
-            ranker.keyword_scores = way
+        for way, restrict, out in ((shortlist, ranker.RESTRICT_BELOW, rank_cpu), (whole_corpus, 0.0, cpu_whole)):
+            ranker.keyword_scores, ranker.RESTRICT_BELOW = way, restrict  # the ranking alone, both ways
             c = time.process_time()
             ranker.rank(vector, q, "all", retriever.settings.top_k)
             out.append((time.process_time() - c) * 1000)
         ranker.keyword_scores = shortlist
+        del ranker.RESTRICT_BELOW  # back to the class's
     peak = memory_mb()
     return {"load_s": load_s, "p50": float(np.percentile(times, 50)), "p95": float(np.percentile(times, 95)),
             "encode_p50": float(np.percentile(encode, 50)),

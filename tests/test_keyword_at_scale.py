@@ -11,7 +11,9 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from index.model import Location, Passage
 from index.ranking import Ranker, Weights
+from index.ranking.documents import DocumentWeights, Documents
 from index.ranking.keyword import CharNgramIndex, char_ngrams
 
 from .test_ranking import TEXTS
@@ -47,8 +49,26 @@ def test_the_fit_is_the_tf_idf_of_its_definition():
     assert CharNgramIndex.fit([]).size == 0 and not CharNgramIndex.fit(["IA"]).grams
 
 
+def test_per_document_idf_from_the_candidates_documents_postings_alone_is_the_same():
+    """documents.local_keyword reads only the candidates' documents: given only their postings (restricted), it
+    gives the same floats as over the whole index, however many other documents share the question's words."""
+    texts = (TEXTS + ["Le ministre Barrot rencontre Microsoft.", "Microsoft et le ministre du Numérique."]) * 6
+    passages = [Passage(i, t, Location(doc_id=f"d{i // 3}", kind="article", section=None, paragraph=i, comment=None,
+                                       start=0, end=len(t), doc_title=f"d{i // 3}", role="paragraph"))
+                for i, t in enumerate(texts)]
+    index, documents = CharNgramIndex.fit(texts), Documents(passages, DocumentWeights(within=1.0))
+    for question in ("Which French minister reached out to Microsoft?", "altruisme efficace", "pizza", ""):
+        for cand in (np.array([0, 4, 5]), np.array([7]), np.array([2, 9, 11, 20, 29]), np.arange(len(texts))):
+            read = np.flatnonzero(np.isin(documents.doc_of, documents.doc_of[cand]))
+            np.testing.assert_array_equal(documents.local_keyword(index.restricted(question, read), question, cand),
+                                          documents.local_keyword(index, question, cand), err_msg=question)
+    assert not len(index.restricted("Microsoft", np.zeros(0, np.int64)).ids)
+
+
 class WholeCorpusKeywords(Ranker):
     """The ranking as it was: every passage's keyword score computed, the wanted ones read from it."""
+
+    RESTRICT_BELOW = 0.0
 
     def keyword_scores(self, question, among=None):
         scores = super().keyword_scores(question)
@@ -73,6 +93,7 @@ def test_scores_among_passages_are_the_same_floats_as_over_the_corpus(monkeypatc
 def test_ranking_from_the_shortlist_keyword_scores_is_unchanged(two_article_retriever, candidates,
                                                                   document_keywords, monkeypatch):
     monkeypatch.setattr(CharNgramIndex, "SCATTER_POSTINGS", 0)  # the binary search of a large corpus
+    monkeypatch.setattr(Ranker, "RESTRICT_BELOW", 1.01)  # per-document idf from the candidates' documents alone
     loaded = two_article_retriever._loaded
     weights = replace(Weights.from_settings(two_article_retriever.settings), candidates=candidates)
     if document_keywords:  # signals that sum keyword scores over whole documents: their passages are scored too

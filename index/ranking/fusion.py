@@ -66,6 +66,8 @@ class Ranked:
 
 
 class Ranker:
+    RESTRICT_BELOW = 0.25  # share of the corpus below which per-document keyword idf reads only its documents' postings
+
     def __init__(self, stored: "StoredIndex", weights: Weights = Weights(), language: str = "fr"):
         if weights.fusion not in FUSIONS:
             raise ValueError(f"unknown fusion {weights.fusion!r}: use one of {', '.join(FUSIONS)}")
@@ -193,7 +195,14 @@ class Ranker:
     def _local_keyword(self, question: str, translations: dict[str, str] | None, cand: np.ndarray):
         if not self.documents.weights.within or self.ngrams is None or len(self.documents.doc_ids) < 2:
             return None
-        return self.documents.local_keyword(self.ngrams, _with_translations(question, translations), cand)
+        question = _with_translations(question, translations)
+        docs = self.documents
+        numbers = np.unique(docs.doc_of[cand])
+        read = np.concatenate([docs.by_doc[docs.doc_start[d]:docs.doc_start[d + 1]] for d in numbers])
+        if len(read) >= self.RESTRICT_BELOW * len(docs.doc_of):  # most of the corpus: read it as it is
+            return docs.local_keyword(self.ngrams, question, cand)
+        # it reads only the candidates' documents: their postings alone give it the same floats
+        return docs.local_keyword(self.ngrams.restricted(question, np.sort(read)), question, cand)
 
     def _sentence_rows(self, passages: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Rows of the sentence vectors of these passages, passage after passage, and where each passage starts."""

@@ -135,6 +135,31 @@ class CharNgramIndex:
                 out[hit] += self.weights[lo + at[hit]] * w
         return out
 
+    def restricted(self, query: str, among: np.ndarray) -> "CharNgramIndex":
+        """The question's n-grams with only their postings in `among` (ascending passage ids), idf and weights
+        unchanged: what a per-question computation over some passages reads (documents.local_keyword over the
+        candidates' documents), fetched at the cost of those passages instead of the corpus's."""
+        among = np.asarray(among)
+        found = {g: self.grams[g] for g in dict.fromkeys(char_ngrams(query, self.sizes)) if g in self.grams}
+        rows = list(found.values())
+        positions = []
+        for r in rows:
+            lo, hi = int(self.indptr[r]), int(self.indptr[r + 1])
+            ids = self.ids[lo:hi]
+            if not len(among) or hi == lo:
+                positions.append(np.zeros(0, dtype=np.int64))
+            elif hi - lo <= len(among):
+                at = np.minimum(np.searchsorted(among, ids), len(among) - 1)
+                positions.append(lo + np.flatnonzero(among[at] == ids))
+            else:
+                at = np.minimum(np.searchsorted(ids, among), hi - lo - 1)
+                positions.append(lo + at[ids[at] == among])
+        keep = np.concatenate(positions) if positions else np.zeros(0, dtype=np.int64)
+        lengths = np.array([len(p) for p in positions], dtype=np.int64)
+        return CharNgramIndex({g: i for i, g in enumerate(found)},
+                              self.idf[np.array(rows, dtype=np.int64)], np.concatenate([[0], np.cumsum(lengths)]),
+                              self.ids[keep], self.weights[keep], self.size, self.sizes)
+
     def _query_weights(self, query: str) -> list[tuple[int, float]]:
         """(row, the question's normalised tf-idf weight) of each of its n-grams the corpus has; [] if none."""
         rows = [(self.grams[g], tf) for g, tf in Counter(char_ngrams(query, self.sizes)).items() if g in self.grams]
