@@ -141,7 +141,7 @@ def main() -> None:
         log(f"no-change rebuild, fresh process {cli_s:.2f} s")
 
         # One more article, generated like the others (a new generator state: its sentences are new).
-        gen = Generator(args.seed + 1 + args.rebuilds_only)
+        gen = Generator(args.seed + 1 + (1000 + args.articles if args.rebuilds_only else 0))  # new text each time
         doc_id, text = gen.article(args.articles)
         assert not (corpus / f"{doc_id}.md").exists(), doc_id
         (corpus / f"{doc_id}.md").write_text(text, "utf-8")
