@@ -12,6 +12,10 @@ real `Retriever` (manifest and sha256 checks, FAISS, keyword index) and the real
 the dev questions one by one: load time, p50/p95 of `ask`, peak RSS. Flat and HNSW.
 
     nice python bench/scale.py --articles 1000,10000
+    nice python bench/scale.py --articles 100000 --paragraphs 3 --comments 1   # 100k short entries: fits 24 GB
+
+Beside each question's ranking it times the same ranking with keyword scores over the whole corpus (the
+code before shortlist-only keyword scoring), interleaved, so the two are compared under the same load.
 """
 from __future__ import annotations
 
