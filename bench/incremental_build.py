@@ -16,10 +16,18 @@ article = its own embedding time + a fixed overhead < 5 s.
 
     nice python bench/incremental_build.py --articles 300
     nice python bench/incremental_build.py --articles 40    # what fits in ~10 minutes on 2 shared cores
+
+`--workdir DIR` keeps the corpus, data directory and embedding cache there (and the full build's figures
+in DIR/full.json); `--rebuilds-only` then re-measures the no-change rebuild and adding one more article
+on that corpus without redoing the full build (to compare code changes to the rebuild paths at a size
+whose full build takes half an hour).
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
+import dataclasses
+import json
 import os
 import shlex
 import subprocess
@@ -35,7 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpus_gen import Generator, write_corpus  # noqa: E402
 
 from index import store  # noqa: E402
-from index.build import build_index  # noqa: E402
+from index.build import BuildSummary, build_index  # noqa: E402
 from index.embedders import make_embedder  # noqa: E402
 from index.settings import Settings  # noqa: E402
 
@@ -81,24 +89,45 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--articles", type=int, default=300)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--workdir", help="keep corpus, data and cache here instead of a temporary directory")
+    ap.add_argument("--rebuilds-only", action="store_true",
+                    help="with --workdir of an earlier run: skip the full build, reuse its figures")
     args = ap.parse_args()
+    if args.rebuilds_only and not args.workdir:
+        ap.error("--rebuilds-only needs the --workdir of an earlier run")
     print("$ python " + shlex.join([os.path.relpath(sys.argv[0], ROOT)] + sys.argv[1:]))
     print(f"{os.cpu_count()} CPUs, load average at start {os.getloadavg()[0]:.2f}, "
           f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}")
-    with tempfile.TemporaryDirectory(prefix="verbatim_incr_") as tmp:
+    if args.workdir:
+        Path(args.workdir).mkdir(parents=True, exist_ok=True)
+        where = contextlib.nullcontext(args.workdir)
+    else:
+        where = tempfile.TemporaryDirectory(prefix="verbatim_incr_")
+    with where as tmp:
         corpus, data = Path(tmp) / "corpus", Path(tmp) / "data"
-        write_corpus(corpus, args.articles, args.seed)
+        if not args.rebuilds_only:
+            write_corpus(corpus, args.articles, args.seed)
         size = sum(p.stat().st_size for p in corpus.glob("*.md"))
         settings = Settings.from_env(env={}, corpus_dir=str(corpus), data_dir=str(data))
         embedder = make_embedder("e5")
         embedder.embed_passages(["échauffement"])
         timed = Timed(embedder)
 
-        log(f"full build of {args.articles} articles ({size / 1e6:.1f} MB of Markdown)")
-        full, full_s, full_cpu = run(settings, embedder, timed)
-        full_embed = timed.wall
+        saved = Path(tmp) / "full.json"
+        if args.rebuilds_only:
+            f = json.loads(saved.read_text())
+            full = BuildSummary(**{k: v for k, v in f["summary"].items()})
+            full_s, full_cpu, full_embed = f["wall"], f["cpu"], f["embed"]
+            args.articles = len(list(corpus.glob("*.md")))
+            log(f"reusing the full build of {saved}: {full_s:.1f} s; corpus now {args.articles} articles")
+        else:
+            log(f"full build of {args.articles} articles ({size / 1e6:.1f} MB of Markdown)")
+            full, full_s, full_cpu = run(settings, embedder, timed)
+            full_embed = timed.wall
+            saved.write_text(json.dumps({"summary": dataclasses.asdict(full), "wall": full_s, "cpu": full_cpu,
+                                         "embed": full_embed}))
+            log(f"full build {full_s:.1f} s")
         texts = full.passages + full.sentences + full.words
-        log(f"full build {full_s:.1f} s")
         nochange, nochange_s, nochange_cpu = run(settings, embedder, timed)
         log(f"no-change rebuild {nochange_s:.2f} s")
 
@@ -112,8 +141,9 @@ def main() -> None:
         log(f"no-change rebuild, fresh process {cli_s:.2f} s")
 
         # One more article, generated like the others (a new generator state: its sentences are new).
-        gen = Generator(args.seed + 1)
+        gen = Generator(args.seed + 1 + (1000 + args.articles if args.rebuilds_only else 0))  # new text each time
         doc_id, text = gen.article(args.articles)
+        assert not (corpus / f"{doc_id}.md").exists(), doc_id
         (corpus / f"{doc_id}.md").write_text(text, "utf-8")
         added, added_s, added_cpu = run(settings, embedder, timed)
         added_embed = timed.wall
@@ -124,6 +154,8 @@ def main() -> None:
         cache_file = data / "embeddings" / "vectors.sqlite3"
         cache_bytes = cache_file.stat().st_size
 
+    if args.rebuilds_only:
+        print(f"full build: measured by the earlier run that wrote {Path(args.workdir) / 'full.json'}")
     print(f"corpus: {args.articles} generated articles, {full.passages} passages ({full.passages / args.articles:.1f} "
           f"an article), {full.sentences} sentences, {full.words} single words (corpus and English); load average at end "
           f"{os.getloadavg()[0]:.2f}")
@@ -135,7 +167,7 @@ def main() -> None:
           f"{100 * nochange_s / full_s:.2f} % |")
     print(f"| no change, `verbatim index build` in a fresh process | {cli_s:.2f} | | 0 | 0 | "
           f"{100 * cli_s / full_s:.2f} % |")
-    print(f"| one article added ({added.passages - full.passages} passages) | {added_s:.2f} | {added_cpu:.2f} | "
+    print(f"| one article added ({added.passages - nochange.passages} passages) | {added_s:.2f} | {added_cpu:.2f} | "
           f"{added.embedded} | {added_embed:.2f} | {100 * added_s / full_s:.2f} % |")
     print()
     print(f"texts per passage: {texts / full.passages:.2f} distinct texts (1 passage + "

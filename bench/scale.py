@@ -12,13 +12,16 @@ real `Retriever` (manifest and sha256 checks, FAISS, keyword index) and the real
 the dev questions one by one: load time, p50/p95 of `ask`, peak RSS. Flat and HNSW.
 
     nice python bench/scale.py --articles 1000,10000
+    nice python bench/scale.py --articles 100000 --paragraphs 3 --comments 1   # 100k short entries: fits 24 GB
+
+Beside each question's ranking it times the same ranking with keyword scores over the whole corpus (the
+code before shortlist-only keyword scoring), interleaved, so the two are compared under the same load.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
-import resource
 import shlex
 import subprocess
 import sys
@@ -42,8 +45,9 @@ def log(msg: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
 
-def passages_of(articles: int, seed: int):
-    """Passages (index.model.Passage) of generated articles, as the chunker would cut them."""
+def passages_of(articles: int, seed: int, paragraphs: int = 20, comments: int = 15):
+    """Passages (index.model.Passage) of generated articles, as the chunker would cut them: a title, about
+    `paragraphs` paragraphs (2-4 sentences) and about `comments` comments (1-3 sentences)."""
     from corpus_gen import Generator
     from index.model import Location, Passage
 
@@ -57,11 +61,12 @@ def passages_of(articles: int, seed: int):
         doc_id, offset = f"bench-{a:06d}", 0
         blocks = [("title", "article", title, None, None)]
         section = None
-        for i in range(max(1, 20 + rng.randint(-3, 3))):
+        spread_p, spread_c = min(3, paragraphs // 5), min(4, comments // 4)
+        for i in range(max(1, paragraphs + rng.randint(-spread_p, spread_p))):
             if i % 6 == 1:
                 section = gen.sentence(lang).rstrip(".!?… ")[:70]
             blocks.append(("paragraph", "article", gen.paragraph(lang, 2, 4), section, i + 1))
-        for c in range(1, max(0, 15 + rng.randint(-4, 4)) + 1):
+        for c in range(1, max(0, comments + rng.randint(-spread_c, spread_c)) + 1):
             blocks.append(("comment", "comment", gen.paragraph(lang, 1, 3), None, c))
         for role, kind, text, sec, number in blocks:
             loc = Location(doc_id=doc_id, kind=kind, section=sec if kind == "article" else None,
@@ -93,7 +98,8 @@ def clustered(doc_of: np.ndarray, owner: np.ndarray, seed: int) -> tuple[np.ndar
     return passages, sentences
 
 
-def write_builds(data: Path, corpus: Path, articles: int, anns: list[str], seed: int) -> dict:
+def write_builds(data: Path, corpus: Path, articles: int, anns: list[str], seed: int, paragraphs: int = 20,
+                 comments: int = 15) -> dict:
     from index import store
     from index.chunking import sentence_spans
     from index.corpus.fingerprint import corpus_hash
@@ -101,7 +107,7 @@ def write_builds(data: Path, corpus: Path, articles: int, anns: list[str], seed:
     from index.ranking.keyword import KeywordIndex
 
     t = time.perf_counter()
-    passages, doc_of = passages_of(articles, seed)
+    passages, doc_of = passages_of(articles, seed, paragraphs, comments)
     spans = [sentence_spans(p.text) or [(0, len(p.text))] for p in passages]
     owner = np.repeat(np.arange(len(passages)), [len(s) for s in spans])
     gen_s = time.perf_counter() - t
@@ -144,13 +150,21 @@ def serve(data: Path, corpus: Path) -> dict:
     faiss.omp_set_num_threads(1)  # one question at a time: the cores are the encoder's (docs/benchmarks.md)
     questions = [q.question for q in load_questions(DEV)]
     settings = Settings.from_env(env={}, data_dir=str(data), corpus_dir=str(corpus))
+    rss_start = memory_mb()["VmRSS"]
     t = time.perf_counter()
     retriever = Retriever.open(settings, build_if_missing=False)
     load_s = time.perf_counter() - t
-    rss_loaded = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss_loaded = memory_mb()
+    ranker = retriever._loaded.ranker
+    shortlist = ranker.keyword_scores
+
+    def whole_corpus(question, among=None):  # the ranking before shortlist-only keyword scoring (and RESTRICT_BELOW 0)
+        scores = shortlist(question)
+        return scores if among is None else scores[among]
+
     retriever.ask(questions[0])  # warm
-    times, cpu, encode = [], [], []
-    for q in questions * 2:
+    times, cpu, encode, rank_cpu, cpu_whole = [], [], [], [], []
+    for q in questions * 2:  # interleaved, so that background load hits both ways alike
         c, t = time.process_time(), time.perf_counter()
         retriever.ask(q)
         times.append((time.perf_counter() - t) * 1000)
@@ -158,10 +172,35 @@ def serve(data: Path, corpus: Path) -> dict:
         t = time.perf_counter()
         retriever.embedder.embed_queries([q])
         encode.append((time.perf_counter() - t) * 1000)
+        vector = retriever.embedder.embed_queries([q])[0]
+        ways = [(shortlist, ranker.RESTRICT_BELOW, rank_cpu), (whole_corpus, 0.0, cpu_whole)]
+        for way, restrict, out in ways if len(times) % 2 else ways[::-1]:  # each goes first half the time
+            ranker.keyword_scores, ranker.RESTRICT_BELOW = way, restrict  # the ranking alone, both ways
+            c = time.process_time()
+            ranker.rank(vector, q, "all", retriever.settings.top_k)
+            out.append((time.process_time() - c) * 1000)
+        ranker.keyword_scores = shortlist
+        del ranker.RESTRICT_BELOW  # back to the class's
+    peak = memory_mb()
     return {"load_s": load_s, "p50": float(np.percentile(times, 50)), "p95": float(np.percentile(times, 95)),
             "encode_p50": float(np.percentile(encode, 50)),
-            "cpu_p50": float(np.percentile(cpu, 50)), "cpu_p95": float(np.percentile(cpu, 95)), "rss_loaded_mb": rss_loaded,
-            "rss_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "questions": len(times)}
+            "cpu_p50": float(np.percentile(cpu, 50)), "cpu_p95": float(np.percentile(cpu, 95)),
+            "rank_p50": float(np.percentile(rank_cpu, 50)), "rank_p95": float(np.percentile(rank_cpu, 95)),
+            "cpu_whole_p50": float(np.percentile(cpu_whole, 50)), "cpu_whole_p95": float(np.percentile(cpu_whole, 95)),
+            "rss_start_mb": rss_start, "rss_loaded_mb": rss_loaded["VmRSS"], "rss_load_peak_mb": rss_loaded["VmHWM"],
+            "rss_peak_mb": peak["VmHWM"], "questions": len(times)}
+
+
+def memory_mb() -> dict[str, float]:
+    """VmRSS (now) and VmHWM (peak) of this process in MB. Not ru_maxrss: Linux keeps that across execve, so a
+    process started by a benchmark that peaked higher would report the benchmark's peak."""
+    out = {}
+    with open("/proc/self/status") as status:
+        for line in status:
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                out[key] = int(value.split()[0]) / 1024
+    return out
 
 
 def main() -> None:
@@ -169,6 +208,8 @@ def main() -> None:
     ap.add_argument("--articles", default="1000,10000", help="comma-separated sizes")
     ap.add_argument("--ann", default="flat,hnsw")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--paragraphs", type=int, default=20, help="about this many paragraphs an article")
+    ap.add_argument("--comments", type=int, default=15, help="about this many comments an article")
     ap.add_argument("--serve", nargs=2, metavar=("DATA", "CORPUS"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.serve:
@@ -176,13 +217,16 @@ def main() -> None:
         return
     print("$ python " + shlex.join([os.path.relpath(sys.argv[0], ROOT)] + sys.argv[1:]))
     print(f"{os.cpu_count()} CPUs, load average at start {os.getloadavg()[0]:.2f}; synthetic clustered vectors, "
-          f"real passages, keyword index and model; dev questions asked one at a time (x2), FAISS 1 thread")
+          f"real passages, keyword index and model; dev questions asked one at a time (x2), FAISS 1 thread; "
+          f"articles of ~{args.paragraphs} paragraphs and ~{args.comments} comments")
     rows = []
     for articles in [int(a) for a in args.articles.split(",")]:
         with tempfile.TemporaryDirectory(prefix="verbatim_scale_") as tmp:
             corpus = Path(tmp) / "corpus"
             corpus.mkdir()
-            info = write_builds(Path(tmp) / "data", corpus, articles, args.ann.split(","), args.seed)
+            info = write_builds(Path(tmp) / "data", corpus, articles, args.ann.split(","), args.seed,
+                                args.paragraphs, args.comments)
+            info["parent_peak_mb"] = memory_mb()["VmHWM"]
             for ann, build in info["builds"].items():
                 out = subprocess.run([sys.executable, __file__, "--serve", str(Path(tmp) / "data" / ann), str(corpus)],
                                      capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)))
@@ -193,19 +237,23 @@ def main() -> None:
                 log(f"{articles} articles, {ann}: {served}")
     print()
     print("| articles | passages | sentences | index | on disk | per article | build written s | load s | "
-          "ask p50 ms | ask p95 ms | ask CPU p50 / p95 ms | encoder alone p50 ms | RSS loaded MB | RSS peak MB |")
-    print("|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "ask p50 ms | ask p95 ms | ask CPU p50 / p95 ms | ranking CPU p50 / p95 ms | same, keywords over the whole corpus | "
+          "encoder alone p50 ms | RSS loaded MB | RSS peak MB |")
+    print("|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for info, ann, build, s in rows:
         size = sum(build["bytes"].values())
         print(f"| {info['articles']:,} | {info['passages']:,} | {info['sentences']:,} | {ann} | {size / 2**20:,.0f} MiB "
               f"| {size / info['articles'] / 1024:.0f} KiB | {build['write_s']:.1f} | {s['load_s']:.2f} | "
-              f"{s['p50']:.1f} | {s['p95']:.1f} | {s['cpu_p50']:.1f} / {s['cpu_p95']:.1f} | {s['encode_p50']:.1f} | {s['rss_loaded_mb']:.0f} | "
+              f"{s['p50']:.1f} | {s['p95']:.1f} | {s['cpu_p50']:.1f} / {s['cpu_p95']:.1f} | "
+              f"{s['rank_p50']:.1f} / {s['rank_p95']:.1f} | {s['cpu_whole_p50']:.1f} / {s['cpu_whole_p95']:.1f} | {s['encode_p50']:.1f} | {s['rss_loaded_mb']:.0f} | "
               f"{s['rss_peak_mb']:.0f} |")
     print()
     for info, ann, build, s in rows:
         if ann == rows[0][1]:
             print(f"{info['articles']:,} articles: generated in {info['generate_s']:.0f} s, keyword index fitted in "
-                  f"{info['keyword_fit_s']:.0f} s ({info['words']:,} corpus words); files: "
+                  f"{info['keyword_fit_s']:.0f} s ({info['words']:,} corpus words); benchmark process peak "
+                  f"{info['parent_peak_mb']:,.0f} MB; serving process at start {s['rss_start_mb']:.0f} MB, peak while "
+                  f"loading {s['rss_load_peak_mb']:.0f} MB; files: "
                   + ", ".join(f"{k} {v / 2**20:.1f} MiB" for k, v in sorted(build['bytes'].items())))
     print(f"load average at end {os.getloadavg()[0]:.2f}")
 

@@ -93,7 +93,9 @@ def build_index(settings: Settings, embedder: Embedder | None = None, progress: 
             spans = [sentence_spans(p.text) or [(0, len(p.text))] for p in passages]
             sentence_texts = [p.text[s:e] for p, ss in zip(passages, spans) for s, e in ss]
             lap("chunking")
-            keywords = KeywordIndex.fit([p.text for p in passages], lexicon=settings.lexicon)
+            fitted_from = keyword_input(passages, settings.lexicon)
+            keywords = store.keywords_fitted_from(settings.data_dir, fitted_from) or \
+                KeywordIndex.fit([p.text for p in passages], lexicon=settings.lexicon)
             words = corpus_words(keywords)
             # English words that may translate a corpus word, aligned once here rather than at answer time
             # (index.ranking.alignment); none when alignment is off (an English-only model cannot align)
@@ -112,9 +114,9 @@ def build_index(settings: Settings, embedder: Embedder | None = None, progress: 
             passage_vectors = encoder.vectors("passage", passage_texts)
             sentence_vectors = encoder.vectors("passage", sentence_texts)
             keywords.form_vectors = embed_forms(keywords, lambda batch: encoder.vectors("query", batch))
-            if english:
-                keywords.alignment_arrays = align(english, encoder.vectors("query", list(english)),
-                                                  keywords.form_vectors)
+            # a keyword index reused from an earlier build may carry that build's alignments: always recomputed
+            keywords.alignment_arrays = align(english, encoder.vectors("query", list(english)),
+                                              keywords.form_vectors) if english else None
             lap("cache")
             manifest = {
                 "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -131,6 +133,7 @@ def build_index(settings: Settings, embedder: Embedder | None = None, progress: 
                 "chunker": params.to_dict() | {"embedded_context": "title | section or comment number | text"},
                 "packages": store.package_versions(),
                 "embedding_cache": {"embedded": encoder.embedded, "reused": encoder.reused},
+                "keywords_fitted_from": fitted_from,
             }
             target.write(build_id, manifest, docs, passages, spans, passage_vectors, sentence_vectors, keywords,
                          b"".join(encoder.keys + list(dict.fromkeys(count_tokens.used))))
@@ -147,6 +150,29 @@ def build_index(settings: Settings, embedder: Embedder | None = None, progress: 
                         time.perf_counter() - started, tuple(removed), encoder.embedded, encoder.reused,
                         len(words) + len(english),
                         phases)
+
+
+def keyword_input(passages: list[Passage], lexicon: str) -> str:
+    """sha256 of everything the keyword index is fitted from: its format, the passages' texts, the dictionary
+    (path, size and time of change) and the word-frequency package; equal inputs give an equal index."""
+    import hashlib
+    import os
+    from importlib import metadata
+
+    digest = hashlib.sha256(KeywordIndex.FORMAT.encode())
+    try:
+        stat = os.stat(lexicon) if lexicon else None
+    except OSError:
+        stat = None
+    try:
+        wordfreq = metadata.version("wordfreq")
+    except metadata.PackageNotFoundError:
+        wordfreq = ""
+    digest.update(repr((lexicon, stat and (stat.st_size, stat.st_mtime_ns), wordfreq, len(passages))).encode())
+    for p in passages:
+        text = p.text.encode("utf-8")
+        digest.update(len(text).to_bytes(8, "little") + text)
+    return digest.hexdigest()
 
 
 def corpus_words(keywords: KeywordIndex) -> list[str]:

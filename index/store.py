@@ -314,6 +314,23 @@ def _reading(name: str) -> Iterator[None]:
             from None
 
 
+def keywords_fitted_from(data_dir: Path, fitted_from: str) -> KeywordIndex | None:
+    """The current build's keyword index when it was fitted from the same input (`manifest["keywords_fitted_from"]`,
+    index.build.keyword_input), its file checked against the manifest's sha256: a rebuild with the same passages
+    need not refit it. None whenever anything does not match or cannot be read (the build then refits)."""
+    try:
+        manifest = read_manifest(data_dir)
+        if manifest.get("keywords_fitted_from") != fitted_from or KEYWORDS not in manifest["files"]:
+            return None
+        path = regular_file_inside(builds_dir(data_dir) / manifest["build_id"], KEYWORDS)
+        if _sha256(path) != manifest["files"][KEYWORDS]:
+            return None
+        keywords = _read_keywords(path, manifest["counts"]["passages"], manifest["dim"])
+        return keywords if keywords is not None and keywords.vocabulary.spellings is not None else None
+    except Exception:  # noqa: BLE001 - no current build, a damaged one, an old format: refit
+        return None
+
+
 def _read_keywords(path: Path, passages: int, dim: int) -> KeywordIndex | None:
     with np.load(path, allow_pickle=False) as arrays:
         check_keyword_arrays(arrays, passages, dim, KeywordIndex.FORMAT)

@@ -166,3 +166,45 @@ def test_a_lost_cache_costs_a_full_embedding_never_a_wrong_build(private, e5_emb
     assert summary.embedded == len(counting.texts) == len(keys_of(private)) > 0
     assert Retriever.open(private, build_if_missing=False).ask(QUESTIONS[0]).hits[0].passage.text == \
         retriever.ask(QUESTIONS[0]).hits[0].passage.text
+
+
+def _counting_fits(monkeypatch) -> list[int]:
+    from index.ranking.keyword import KeywordIndex
+
+    fits, fit = [], KeywordIndex.fit.__func__
+    monkeypatch.setattr(KeywordIndex, "fit", classmethod(lambda cls, texts, *a, **k: fits.append(len(texts))
+                                                         or fit(cls, texts, *a, **k)))
+    return fits
+
+
+def test_unchanged_passages_reuse_the_keyword_index_and_new_ones_refit_it(private, e5_embedder, monkeypatch):
+    fits = _counting_fits(monkeypatch)
+    fresh = store.load_build(private.data_dir)
+    summary = build_index(private, e5_embedder)
+    # its words are still embedded (from the cache), and the English headwords aligned to them
+    assert fits == [] and summary.words >= len(fresh.keywords.vocabulary.forms)
+    reused = store.load_build(private.data_dir)
+    assert reused.keywords.form_vectors.shape == fresh.keywords.form_vectors.shape
+    assert reused.manifest["keywords_fitted_from"] == fresh.manifest["keywords_fitted_from"]
+    for name, values in fresh.keywords.to_arrays().items():
+        np.testing.assert_array_equal(reused.keywords.to_arrays()[name], values, err_msg=name)
+    assert reused.keywords.vocabulary.spellings == fresh.keywords.vocabulary.spellings
+    (private.corpus_dir / "essai-velo-cargo.md").write_text(NEW_ARTICLE, "utf-8")
+    build_index(private, e5_embedder)
+    assert fits == [store.load_build(private.data_dir).manifest["counts"]["passages"]]
+    build_index(private.with_(lexicon=""), e5_embedder)  # another dictionary: another index
+    assert len(fits) == 2 and not store.load_build(private.data_dir).keywords.glosses
+
+
+def test_a_modified_keyword_file_is_refitted_not_reused(private, e5_embedder, monkeypatch):
+    fits = _counting_fits(monkeypatch)
+    folder = store.builds_dir(private.data_dir) / store.current_build_id(private.data_dir)
+    path = folder / store.KEYWORDS
+    path.chmod(0o600)
+    with open(path, "r+b") as f:  # one byte changed: its sha256 no longer matches the manifest's
+        f.seek(100)
+        byte = f.read(1)
+        f.seek(100)
+        f.write(bytes([byte[0] ^ 1]))
+    build_index(private, e5_embedder)
+    assert len(fits) == 1 and store.load_build(private.data_dir).keywords.ngrams.size > 0

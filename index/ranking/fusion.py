@@ -66,6 +66,8 @@ class Ranked:
 
 
 class Ranker:
+    RESTRICT_BELOW = 0.25  # share of the corpus below which per-document keyword idf reads only its documents' postings
+
     def __init__(self, stored: "StoredIndex", weights: Weights = Weights(), language: str = "fr"):
         if weights.fusion not in FUSIONS:
             raise ValueError(f"unknown fusion {weights.fusion!r}: use one of {', '.join(FUSIONS)}")
@@ -90,12 +92,25 @@ class Ranker:
     def has_document(self, doc_id: str) -> bool:
         return doc_id in self._passages_of
 
-    def keyword_scores(self, question: str) -> np.ndarray:
+    def keyword_scores(self, question: str, among: np.ndarray | None = None) -> np.ndarray:
+        """The keyword cosine of every passage, or of the `among` passages only (ascending ids, in that order)."""
         if self.ngrams is not None:
-            return self.ngrams.scores(question)
+            return self.ngrams.scores(question, among)
         scores = self.bm25.scores(question)
         top = self.bm25.max_possible(question)
-        return scores / top if top > 0 else scores
+        scores = scores / top if top > 0 else scores
+        return scores if among is None else scores[among]
+
+    def _keyword_read(self, cand: np.ndarray) -> np.ndarray:
+        """Ascending ids of the passages whose keyword score a ranking reads: the candidates, and every passage
+        of their documents when a document signal sums keyword scores over documents (`documents.adjust`).
+        Scoring only these makes a question cost what its shortlist holds, not what the corpus holds."""
+        dw, docs = self.weights.documents, self.documents
+        if dw.weight and (dw.keyword or dw.title_keyword) and len(docs.doc_ids) > 1:
+            numbers = np.unique(docs.doc_of[cand])
+            return np.unique(np.concatenate([cand] + [docs.by_doc[docs.doc_start[d]:docs.doc_start[d + 1]]
+                                                      for d in numbers]))
+        return np.unique(cand)
 
     @cached_property
     def _comment_words(self) -> CommentWords:
@@ -140,10 +155,13 @@ class Ranker:
             # that answers it; an article's rhetorical questions are not answers.
             sentence_sims = sentence_sims - w.question_sentence_penalty * self._asks[sentence_rows]
         sentence_sim = np.maximum.reduceat(sentence_sims, starts) if len(cand) else sentence_sims
-        keyword_all = self.keyword_scores(_with_translations(question, translations))
+        read = self._keyword_read(cand)
+        keyword_read = self.keyword_scores(_with_translations(question, translations), read)
         glosses = self.glosses(question)
         if glosses:  # an English question: the French senses of its words (index.ranking.lexicon), ranking only
-            keyword_all = keyword_all + w.lexicon * self.keyword_scores(" ".join(glosses))
+            keyword_read = keyword_read + w.lexicon * self.keyword_scores(" ".join(glosses), read)
+        keyword_all = np.zeros(n, dtype=keyword_read.dtype)  # exact on `read`, 0 elsewhere (never read there)
+        keyword_all[read] = keyword_read
         keyword = keyword_all[cand]
         mask = self._scope_mask[scope][cand]
         signals = ((w.passage, passage_sim), (w.sentence, sentence_sim), (w.keyword, keyword))
@@ -177,7 +195,14 @@ class Ranker:
     def _local_keyword(self, question: str, translations: dict[str, str] | None, cand: np.ndarray):
         if not self.documents.weights.within or self.ngrams is None or len(self.documents.doc_ids) < 2:
             return None
-        return self.documents.local_keyword(self.ngrams, _with_translations(question, translations), cand)
+        question = _with_translations(question, translations)
+        docs = self.documents
+        numbers = np.unique(docs.doc_of[cand])
+        read = np.concatenate([docs.by_doc[docs.doc_start[d]:docs.doc_start[d + 1]] for d in numbers])
+        if len(read) >= self.RESTRICT_BELOW * len(docs.doc_of):  # most of the corpus: read it as it is
+            return docs.local_keyword(self.ngrams, question, cand)
+        # it reads only the candidates' documents: their postings alone give it the same floats
+        return docs.local_keyword(self.ngrams.restricted(question, np.sort(read)), question, cand)
 
     def _sentence_rows(self, passages: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Rows of the sentence vectors of these passages, passage after passage, and where each passage starts."""

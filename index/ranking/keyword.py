@@ -15,7 +15,9 @@ import logging
 import math
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import cached_property
+from typing import ClassVar
+from array import array
+from functools import cached_property, lru_cache
 
 import numpy as np
 
@@ -30,15 +32,22 @@ def char_ngrams(text: str, sizes: tuple[int, ...] = (4, 5)) -> list[str]:
     """The n-grams of each folded content word, padded with ^ and $ ("^open", "nai$")."""
     out: list[str] = []
     for word in words(text):
-        if len(word) < MIN_WORD_CHARS:
-            continue
-        padded = f"^{fold(word)}$"
-        for n in sizes:
-            if len(padded) <= n:
-                out.append(padded)
-            else:
-                out += [padded[i:i + n] for i in range(len(padded) - n + 1)]
+        if len(word) >= MIN_WORD_CHARS:
+            out += _word_ngrams(word, sizes)
     return out
+
+
+@lru_cache(maxsize=1 << 17)
+def _word_ngrams(word: str, sizes: tuple[int, ...]) -> tuple[str, ...]:
+    """Memoised: a corpus repeats most of its words (fitting the keyword index of a large one)."""
+    padded = f"^{fold(word)}$"
+    out: list[str] = []
+    for n in sizes:
+        if len(padded) <= n:
+            out.append(padded)
+        else:
+            out += [padded[i:i + n] for i in range(len(padded) - n + 1)]
+    return tuple(out)
 
 
 @dataclass
@@ -58,40 +67,105 @@ class CharNgramIndex:
     size: int  # passages
     sizes: tuple[int, ...]  # n-gram lengths
 
+    # Below this many postings per question n-gram on average, `scores(among=...)` scatters every posting (about 2 ns
+    # each) rather than binary-search the wanted passages (about 5 us per n-gram, whatever the corpus): measured
+    # on 2 CPUs, the two cross near 2,000 (tens of thousands of passages).
+    SCATTER_POSTINGS: ClassVar[int] = 2000
+
     @classmethod
     def fit(cls, texts: list[str], sizes: tuple[int, ...] = (4, 5)) -> "CharNgramIndex":
-        counts = [Counter(char_ngrams(t, sizes)) for t in texts]
-        df = Counter(g for c in counts for g in c)
+        """The n-grams of each text are counted in Python, everything else in numpy over flat postings (a
+        few hundred per passage): fitting 360,000 passages keeps to compact arrays, not Python lists."""
+        row_of: dict[str, int] = {}  # gram → its number in order of first appearance
+        grams_of, tfs, lengths = array("i"), array("i"), array("q")
+        for text in texts:
+            counts = Counter(char_ngrams(text, sizes))
+            grams_of.extend([row_of.setdefault(g, len(row_of)) for g in counts])
+            tfs.extend(counts.values())
+            lengths.append(len(counts))
         n = len(texts)
-        grams = sorted(df)
-        idf = {g: math.log((n + 1) / (df[g] + 0.5)) for g in grams}
-        lists: dict[str, tuple[list[int], list[float]]] = {g: ([], []) for g in grams}
-        for doc, c in enumerate(counts):
-            weights = {g: (1 + math.log(tf)) * idf[g] for g, tf in c.items()}
-            norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
-            for g, w in weights.items():
-                ids, ws = lists[g]
-                ids.append(doc)
-                ws.append(w / norm)
-        lengths = np.array([len(lists[g][0]) for g in grams], dtype=np.int64)
-        indptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-        ids = np.array([i for g in grams for i in lists[g][0]], dtype=np.int32)
-        weights = np.array([w for g in grams for w in lists[g][1]], dtype=np.float32)
-        return cls({g: r for r, g in enumerate(grams)}, np.array([idf[g] for g in grams], dtype=np.float32),
-                   indptr, ids, weights, n, tuple(sizes))
+        grams = sorted(row_of)
+        rank = np.empty(len(grams), dtype=np.int64)
+        rank[np.fromiter((row_of[g] for g in grams), dtype=np.int64, count=len(grams))] = np.arange(len(grams))
+        gram = rank[np.frombuffer(grams_of, dtype=np.int32)] if len(grams_of) else np.zeros(0, np.int64)
+        doc = np.repeat(np.arange(n, dtype=np.int32), np.frombuffer(lengths, dtype=np.int64))
+        df = np.bincount(gram, minlength=len(grams))
+        idf = np.log((n + 1) / (df + 0.5))
+        # per posting, in each text's order of first appearance: (1 + log tf) * idf / the text's norm
+        weight = (1 + np.log(np.frombuffer(tfs, dtype=np.int32).astype(np.float64))) * idf[gram]
+        norm = np.sqrt(np.bincount(doc, weights=weight * weight, minlength=n))
+        weight = (weight / np.where(norm > 0, norm, 1.0)[doc]).astype(np.float32)
+        order = np.argsort(gram, kind="stable")  # by gram, passages ascending within each
+        indptr = np.concatenate([[0], np.cumsum(df)]).astype(np.int64)
+        return cls(dict(zip(grams, range(len(grams)))), idf.astype(np.float32), indptr,
+                   doc[order].astype(np.int32), weight[order], n, tuple(sizes))
 
-    def scores(self, query: str) -> np.ndarray:
-        """Cosine of each passage with the question, 0 where no n-gram is shared."""
-        out = np.zeros(self.size, dtype=np.float32)
+    def scores(self, query: str, among: np.ndarray | None = None) -> np.ndarray:
+        """Cosine of each passage with the question, 0 where no n-gram is shared.
+
+        `among` (ascending passage ids): the cosines of those passages only, in that order, at a cost that
+        follows their number rather than the corpus's (a question's common n-grams have postings in most
+        passages of a large corpus). Each value is the same float as in the full array.
+        """
+        weights = self._query_weights(query)
+        if among is not None:
+            among = np.asarray(among)
+            postings = int(sum(self.indptr[r + 1] - self.indptr[r] for r, _ in weights))
+            if postings <= self.SCATTER_POSTINGS * len(weights):  # short postings: scattering them all is cheaper
+                return self.scores(query)[among] if len(weights) else np.zeros(len(among), dtype=np.float32)
+        if among is None:
+            out = np.zeros(self.size, dtype=np.float32)
+            for r, w in weights:
+                lo, hi = self.indptr[r], self.indptr[r + 1]
+                np.add.at(out, self.ids[lo:hi], self.weights[lo:hi] * w)
+            return out
+        out = np.zeros(len(among), dtype=np.float32)
+        if not len(among):
+            return out
+        for r, w in weights:
+            lo, hi = int(self.indptr[r]), int(self.indptr[r + 1])
+            ids = self.ids[lo:hi]  # ascending: the fit appends passages in order
+            if hi - lo <= len(among):  # a rare gram: find its passages among the wanted ones
+                at = np.minimum(np.searchsorted(among, ids), len(among) - 1)
+                hit = among[at] == ids
+                out[at[hit]] += self.weights[lo:hi][hit] * w
+            else:  # a common one: find the wanted passages among its postings
+                at = np.minimum(np.searchsorted(ids, among), hi - lo - 1)
+                hit = ids[at] == among
+                out[hit] += self.weights[lo + at[hit]] * w
+        return out
+
+    def restricted(self, query: str, among: np.ndarray) -> "CharNgramIndex":
+        """The question's n-grams with only their postings in `among` (ascending passage ids), idf and weights
+        unchanged: what a per-question computation over some passages reads (documents.local_keyword over the
+        candidates' documents), fetched at the cost of those passages instead of the corpus's."""
+        among = np.asarray(among)
+        found = {g: self.grams[g] for g in dict.fromkeys(char_ngrams(query, self.sizes)) if g in self.grams}
+        rows = list(found.values())
+        positions = []
+        for r in rows:
+            lo, hi = int(self.indptr[r]), int(self.indptr[r + 1])
+            ids = self.ids[lo:hi]
+            if not len(among) or hi == lo:
+                positions.append(np.zeros(0, dtype=np.int64))
+            elif hi - lo <= len(among):
+                at = np.minimum(np.searchsorted(among, ids), len(among) - 1)
+                positions.append(lo + np.flatnonzero(among[at] == ids))
+            else:
+                at = np.minimum(np.searchsorted(ids, among), hi - lo - 1)
+                positions.append(lo + at[ids[at] == among])
+        keep = np.concatenate(positions) if positions else np.zeros(0, dtype=np.int64)
+        lengths = np.array([len(p) for p in positions], dtype=np.int64)
+        return CharNgramIndex({g: i for i, g in enumerate(found)},
+                              self.idf[np.array(rows, dtype=np.int64)], np.concatenate([[0], np.cumsum(lengths)]),
+                              self.ids[keep], self.weights[keep], self.size, self.sizes)
+
+    def _query_weights(self, query: str) -> list[tuple[int, float]]:
+        """(row, the question's normalised tf-idf weight) of each of its n-grams the corpus has; [] if none."""
         rows = [(self.grams[g], tf) for g, tf in Counter(char_ngrams(query, self.sizes)).items() if g in self.grams]
         weights = [(r, (1 + math.log(tf)) * float(self.idf[r])) for r, tf in rows]
         norm = math.sqrt(sum(w * w for _, w in weights))
-        if not norm:
-            return out
-        for r, w in weights:
-            lo, hi = self.indptr[r], self.indptr[r + 1]
-            np.add.at(out, self.ids[lo:hi], self.weights[lo:hi] * (w / norm))
-        return out
+        return [(r, w / norm) for r, w in weights] if norm else []
 
 
 @dataclass(frozen=True)
@@ -108,7 +182,7 @@ class Vocabulary:
     stems: dict[str, float]
     common: dict[str, float]
     language: str = "fr"
-    spellings: dict[str, str] | None = field(default=None, compare=False)  # form → as written (accents kept); fit only
+    spellings: dict[str, str] | None = field(default=None, compare=False)  # form → as written (accents kept); fit, or stored since keyword reuse
 
     COMMON_ZIPF = 5.5  # a word at least this common ("temps", "jouer", "open") is no evidence at all
     KEPT_ZIPF = 4.5  # `common` keeps words down to this Zipf (below it a word counts nearly in full)
@@ -120,8 +194,12 @@ class Vocabulary:
         forms: dict[str, float] = {}
         stems: dict[str, float] = {}
         spellings: dict[str, str] = {}
+        seen: set[str] = set()  # a word met again changes nothing: its form and stem are already counted
         for text in texts:
             for word in words(text):
+                if word in seen:
+                    continue
+                seen.add(word)
                 key = fold(word)
                 if key not in forms:
                     forms[key] = zipf(word)
@@ -226,6 +304,8 @@ class KeywordIndex:
             arrays[name + "_zipf"] = np.array(list(table.values()), dtype=np.float64)
         arrays.update(self.gloss_arrays or {})
         arrays.update(self.alignment_arrays or {})
+        if v.spellings is not None:  # so that a rebuild reusing this index embeds the words as written
+            arrays["spellings"] = _packed(v.spellings[form] for form in v.forms)
         if self.form_vectors is not None:
             arrays["form_vectors"] = self.form_vectors.astype(np.float16)  # half the size; cosines to ~1e-3
         return arrays
@@ -242,7 +322,9 @@ class KeywordIndex:
         vectors = a["form_vectors"].astype(np.float32) if "form_vectors" in a else None
         glosses = {k: a[k] for k in GLOSS_ARRAYS} if GLOSS_ARRAYS[0] in a else None  # builds before the lexicon: none
         aligned = {k: a[k] for k in ALIGNMENT_ARRAYS} if ALIGNMENT_ARRAYS[0] in a else None  # builds before session 8: none
-        return cls(ngrams, Vocabulary(*tables, str(a["language"])), vectors, glosses, aligned)
+        spelled = _unpacked(a["spellings"]) if "spellings" in a else None
+        spellings = dict(zip(tables[0], spelled)) if spelled is not None and len(spelled) == len(tables[0]) else None
+        return cls(ngrams, Vocabulary(*tables, str(a["language"]), spellings), vectors, glosses, aligned)
 
 
 GLOSS_ARRAYS = ("gloss_forms", "gloss_words", "gloss_indptr", "gloss_ids")
