@@ -26,6 +26,13 @@ WORKDIR /app
 # The bot's own unprivileged user, and its data directory (the volume below); 0700: it holds user ids.
 RUN useradd --create-home --uid 10001 verbatim && mkdir /data && chown verbatim:verbatim /data && chmod 700 /data
 
+# English-French glosses for English questions about French articles (index/ranking/lexicon.py): Debian's
+# dict-freedict-eng-fra, read at build time (GPL-2+ data, installed from Debian, never copied into the app).
+# Without it English questions rank without glosses (a warning says so).
+RUN apt-get update \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends dict-freedict-eng-fra \
+    && rm -rf /var/lib/apt/lists/*
+
 # Dependencies only, from pyproject.toml: this layer stays cached until the dependencies change.
 # Only the default dependencies (CPU only, no torch). pip uses the system CA bundle when there is
 # one, so a bundle mounted at build time (-v host-bundle:/etc/ssl/certs/ca-certificates.crt:ro)

@@ -139,13 +139,8 @@ def _index_info(args: argparse.Namespace) -> int:
 def _index_rollback(args: argparse.Namespace) -> int:
     from index import store
 
-    settings = _settings(args)
-    current = store.current_build_id(settings.data_dir)
-    older = [b for b in store.complete_builds(settings.data_dir) if current is None or b < current]
-    if not older:
-        raise VerbatimError("there is no earlier build to roll back to")
-    store.switch_current(settings.data_dir, older[-1])
-    print(f"current build is now {older[-1]} (was {current})")
+    now, was = store.roll_back(_settings(args).data_dir)
+    print(f"current build is now {now} (was {was})")
     return 0
 
 

@@ -105,6 +105,10 @@ def corpus_import(args: argparse.Namespace) -> int:
 def _report(outcomes) -> tuple[int, int]:
     failed = changed = 0
     for outcome in outcomes:
+        if outcome.skipped:
+            print(f"skipped {outcome.origin}: {outcome.skipped} (`verbatim corpus import {outcome.origin}` "
+                  "brings it back)")
+            continue
         if outcome.error:
             failed += 1
             print(f"verbatim: error: {outcome.origin}: {outcome.error}", file=sys.stderr)
@@ -189,6 +193,9 @@ def corpus_remove(args: argparse.Namespace) -> int:
     from index.corpus.collection import Collection
 
     settings = _settings(args)
+    from index.corpus.feed_registry import remember_removed
+
     doc = Collection(settings.corpus_dir).remove(args.id)
+    remember_removed(settings.corpus_dir, doc.id, doc.guid, doc.url)  # a followed feed must not bring it back
     print(f"removed {doc.id} ({doc.title}); run `verbatim index build` to drop it from the index")
     return 0

@@ -162,6 +162,23 @@ def switch_current(data_dir: Path, build_id: str) -> None:
     _fsync_dir(data_dir)
 
 
+def roll_back(data_dir: Path) -> tuple[str, str | None]:
+    """Makes the newest build older than the current one current, after checking it loads (every file
+    hashed, as serving would): a damaged build is refused and nothing changes. Returns (now, was)."""
+    current = current_build_id(data_dir)
+    older = [b for b in complete_builds(data_dir) if current is None or b < current]
+    if not older:
+        raise VerbatimError("there is no earlier build to roll back to")
+    target = older[-1]
+    try:
+        load_build(data_dir, target)
+    except VerbatimError as e:
+        raise VerbatimError(f"cannot roll back to build {target}: {str(e).split(': run ')[0]}; the current build "
+                            f"{current} stays") from None
+    switch_current(data_dir, target)
+    return target, current
+
+
 def complete_builds(data_dir: Path) -> list[str]:
     """Build ids, oldest first (ids sort by creation time)."""
     root = builds_dir(data_dir)

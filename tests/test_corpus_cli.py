@@ -179,6 +179,18 @@ def test_follow_then_sync_imports_changes_and_rebuilds(capsys, dirs, server):
     rc, out, _ = verbatim(capsys, dirs, "list")
     assert LIBRARY_ID not in out and WORDPRESS_ID in out
 
+    # the feed still lists the removed article: a sync must not bring it back (the newsroom removed it)
+    page_url = server.url("/pages/blog_en_article_comments.html")
+    rc, out, _ = verbatim(capsys, dirs, "sync")
+    assert rc == 0 and f"skipped {page_url}: removed as {LIBRARY_ID} with `verbatim corpus remove`" in out
+    assert not (corpus / f"{LIBRARY_ID}.md").exists()
+    # importing it again by hand means it is wanted again, and later syncs keep it
+    rc, out, err = verbatim(capsys, dirs, "import", page_url)
+    assert rc == 0 and f"imported {LIBRARY_ID}" in out, err
+    assert "removed" not in json.loads((corpus / "feeds.json").read_text())
+    rc, out, _ = verbatim(capsys, dirs, "sync")
+    assert rc == 0 and "skipped" not in out and (corpus / f"{LIBRARY_ID}.md").exists()
+
 
 def _closed_port() -> int:
     with socket.socket() as s:

@@ -77,6 +77,21 @@ def test_channels_outside_the_allow_list_get_no_answer(standin, bot):
     assert standin.replies_to(ignored) == []
 
 
+def test_threads_of_allowed_channels_are_allowed_and_threads_of_others_are_not(standin, bot):
+    standin.create_thread("allowed-thread", parent="general")
+    standin.create_thread("closed-thread", parent="closed")
+    asked = standin.post_message(f"<@{standin.app_id}> Who is Emmett Shear?", channel="allowed-thread")
+    assert "\n> " in standin.wait_reply(asked)["embeds"][0]["description"]
+    it = standin.slash("ask", {"question": "Who is Emmett Shear?"}, channel="allowed-thread", locale="en-US")
+    assert "don't answer questions here" not in str(standin.wait_answered(it))
+    ignored = standin.post_message(f"<@{standin.app_id}> Who is Emmett Shear?", channel="closed-thread")
+    refused = standin.wait_answered(standin.slash("ask", {"question": "Who is Emmett Shear?"}, channel="closed-thread",
+                                                  locale="en-US"))
+    assert refused["flags"] & 64 and "don't answer questions here" in refused["content"]
+    time.sleep(0.5)
+    assert standin.replies_to(ignored) == []
+
+
 def test_answer_channels_without_the_intent_enabled_is_a_clear_error(built_settings, tmp_path):
     server = DiscordStandIn(message_content_enabled=False).start()
     try:

@@ -185,6 +185,10 @@ def test_ask_in_the_container_builds_the_index_at_first_start_and_quotes_the_art
     (answer,) = [json.loads(line) for line in again.stdout.splitlines()]
     assert answer["answered"] and "Brockman" in " ".join(p["text"] for p in answer["passages"][:3])
 
+    info = run_in(container, "verbatim", "index", "info")
+    glosses = re.search(r'"english_glosses": (\d+)', info.stdout)
+    assert glosses and int(glosses.group(1)) > 100, "the image has the English-French dictionary: " + info.stdout[-300:]
+
 
 def test_run_in_the_container_answers_is_healthy_and_exits_cleanly_on_sigterm(image, container, tmp_path):
     standin = DiscordStandIn(guild_locale="fr").start()

@@ -177,6 +177,21 @@ def test_rollback_makes_the_previous_build_current(private, e5_embedder):
     assert again.returncode == 1 and "no earlier build" in again.stderr
 
 
+def test_rollback_refuses_a_damaged_build_and_keeps_the_current_one(private, e5_embedder):
+    from .conftest import run_cli
+
+    settings = private
+    older = store.current_build_id(settings.data_dir)
+    build_index(settings, e5_embedder)
+    current = store.current_build_id(settings.data_dir)
+    damaged = settings.data_dir / "builds" / older / store.PASSAGES
+    damaged.write_bytes(damaged.read_bytes().replace(b"Altman", b"Altmen", 1))
+    result = run_cli("index", "rollback", data_dir=settings.data_dir)
+    assert result.returncode == 1 and f"cannot roll back to build {older}" in result.stderr
+    assert "damaged" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert store.current_build_id(settings.data_dir) == current
+
+
 def test_several_documents_are_indexed_and_cited_apart(tmp_path, e5_embedder, copied_corpus):
     second = copied_corpus / "second.md"
     second.write_text('---\nid: "second"\ntitle: "La recette de la ratatouille"\n---\n\n'

@@ -42,7 +42,7 @@ class ArticleCog(commands.Cog):
         await interaction.response.send_message(**send_kwargs(notice_payload(text)), ephemeral=True)
 
     def _allowed(self, interaction: discord.Interaction) -> bool:
-        return self.bot.config.allows(interaction.guild_id, interaction.channel_id)
+        return self.bot.config.allows(interaction.guild_id, interaction.channel_id, channel_and_parent(interaction.channel)[1])
 
     @article.command(name="set", description="Questions here go to this article, unless they name another.")
     @app_commands.describe(article="The article (offered as you type, newest first)")

@@ -189,7 +189,7 @@ class AskCog(commands.Cog):
             await acknowledge(interaction.response.send_message(say(lang, "restarting_new"), ephemeral=True),
                               received, "a question asked during shutdown")
             return
-        if not self.bot.config.allows(interaction.guild_id, interaction.channel_id):
+        if not self.bot.config.allows(interaction.guild_id, interaction.channel_id, channel_and_parent(interaction.channel)[1]):
             await interaction.response.send_message(say(lang, "not_allowed"), ephemeral=True)
             return
         chosen = None
@@ -228,7 +228,7 @@ class AskCog(commands.Cog):
     @app_commands.describe(answer="Answer number (default: the latest answer in this channel)")
     async def source_command(self, interaction: discord.Interaction, answer: Optional[app_commands.Range[str, 1, 100]] = None) -> None:
         lang = lang_of_locale(interaction.locale)
-        if not self.bot.config.allows(interaction.guild_id, interaction.channel_id):
+        if not self.bot.config.allows(interaction.guild_id, interaction.channel_id, channel_and_parent(interaction.channel)[1]):
             await interaction.response.send_message(say(lang, "not_allowed"), ephemeral=True)
             return
         if answer is None:
@@ -335,7 +335,7 @@ class AskCog(commands.Cog):
         if question is None:
             return
         guild_id = message.guild.id if message.guild else None
-        if not self.bot.config.allows(guild_id, message.channel.id):
+        if not self.bot.config.allows(guild_id, message.channel.id, channel_and_parent(message.channel)[1]):
             log.info("ignored a mention in channel %s (not allowed)", message.channel.id)
             return
         locale = message.guild.preferred_locale if message.guild else None

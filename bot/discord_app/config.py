@@ -121,9 +121,11 @@ class BotConfig:
             shards=shards_from(merged, shard_count, shard_ids),
         )
 
-    def allows(self, guild_id: int | None, channel_id: int | None) -> bool:
+    def allows(self, guild_id: int | None, channel_id: int | None, parent_id: int | None = None) -> bool:
+        """`parent_id` is a thread's channel: a thread of an allowed channel is allowed (threads are created
+        all the time, no one could list their ids in advance)."""
         if self.allowed_guilds and guild_id not in self.allowed_guilds:
             return False
-        if self.allowed_channels and channel_id not in self.allowed_channels:
+        if self.allowed_channels and channel_id not in self.allowed_channels and parent_id not in self.allowed_channels:
             return False
         return True

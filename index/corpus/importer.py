@@ -36,6 +36,7 @@ class Outcome:
     origin: str
     saved: Saved | None = None
     error: str = ""
+    skipped: str = ""  # why a feed entry was left out (the user removed that article)
 
 
 class Importer:
@@ -88,7 +89,11 @@ class Importer:
                 raise CorpusError("--id names one article: it cannot be used with a feed")
             return self.import_feed(loaded, feed_state)
         if kind == "html":
-            return [Outcome(source, self._save_html(loaded, doc_id))]
+            saved = self._save_html(loaded, doc_id)
+            from .feed_registry import forget_removed
+
+            forget_removed(self.collection.dir, {k for k in (saved.doc.guid, saved.doc.url, loaded.url, source) if k})
+            return [Outcome(source, saved)]
         return [Outcome(source, self._save_text(loaded, doc_id))]
 
     def read_feed(self, source: str) -> tuple[Loaded, Feed]:
@@ -127,10 +132,18 @@ class Importer:
     def import_feed(self, loaded: Loaded, feed_state: dict | None = None) -> list[Outcome]:
         """Entries not yet in the corpus, and, for a followed feed (`feed_state`: guid -> the entry's last
         timestamp), entries whose timestamp moved. Entries with full content are always re-read: that is free."""
+        from .feed_registry import removed_articles
+
         feed = parse_feed(loaded.data, loaded.origin, loaded.content_type)
+        removed = removed_articles(self.collection.dir)
         outcomes = []
         for entry in feed.entries:
             stamp = entry.updated or entry.published
+            gone = removed.get(entry.guid) or removed.get(entry.link)
+            if gone:
+                outcomes.append(Outcome(entry.link or entry.guid, skipped=f"removed as {gone.get('id')} with "
+                                        f"`verbatim corpus remove` on {str(gone.get('at', ''))[:10]}"))
+                continue
             known = self.collection.find(guid=entry.guid) or (entry.link and self.collection.find(url=entry.link))
             try:
                 if entry.content_html:
