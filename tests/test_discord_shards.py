@@ -155,6 +155,7 @@ def test_one_process_with_both_shards_answers_in_guilds_of_each(standin, built_s
     env = sharded_env(standin, copy_of_data(built_settings.data_dir, work))
     identified = len(standin.identifies)
     delivered = len(standin.delivered)
+    standin.recommended_shards = 3  # GET /gateway/bot: Discord would want more shards than this bot runs
     with connected_bot(standin, env, work, args=("--shards", "2")) as proc:
         status = proc.wait_status(lambda s: s.get("ready"))
         assert sorted(d["shard"] for d in standin.identifies[identified:]) == [[0, 2], [1, 2]]
@@ -180,6 +181,7 @@ def test_one_process_with_both_shards_answers_in_guilds_of_each(standin, built_s
         assert unsharded.returncode == 1 and "has status-shards-0-1.json" in unsharded.stdout, unsharded
         logged = proc.log()
     assert "gateway: shards 0,1 of 2" in logged and "shard 1 of 2 ready with" in logged
+    assert "Discord recommends 3 shards for this bot; running shards 0,1 of 2: raise VERBATIM_DISCORD_SHARDS" in logged
 
 
 def test_a_process_with_shard_1_of_2_gets_only_its_guilds(standin, built_settings, tmp_path_factory):
@@ -187,6 +189,7 @@ def test_a_process_with_shard_1_of_2_gets_only_its_guilds(standin, built_setting
     env = sharded_env(standin, copy_of_data(built_settings.data_dir, work), VERBATIM_DISCORD_SHARDS="2")
     identified = len(standin.identifies)
     delivered = len(standin.delivered)
+    standin.recommended_shards = 2
     with connected_bot(standin, env, work, args=("--shard-ids", "1")) as proc:
         status = proc.wait_status(lambda s: s.get("ready"))
         assert [d["shard"] for d in standin.identifies[identified:]] == [[1, 2]], "one session, shard 1 of 2"
@@ -205,6 +208,7 @@ def test_a_process_with_shard_1_of_2_gets_only_its_guilds(standin, built_setting
         assert {g for _, e, g in events if e == "GUILD_CREATE"} == guilds_on(standin, 1)
         checked = health(proc, "--shard-ids", "1")  # the count from the environment, as the bot took it
         assert checked.returncode == 0 and checked.stdout.startswith("healthy: shard 1 of 2, build "), checked
+    assert "Discord recommends 2 shard(s); running shard 1 of 2" in proc.log()
     stopped = health(proc, "--shard-ids", "1")
     assert stopped.returncode == 1 and stopped.stdout.startswith("unhealthy: not connected to Discord (shard 1 of 2)")
 

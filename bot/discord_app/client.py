@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
+import aiohttp
 import discord
 from discord.ext import commands
 
@@ -213,6 +214,23 @@ class ShardedVerbatimBot(VerbatimBot, commands.AutoShardedBot):
 
     def _running(self) -> str:
         return self.config.shards.describe()
+
+    async def setup_hook(self) -> None:
+        await super().setup_hook()
+        await self._compare_with_recommended()
+
+    async def _compare_with_recommended(self) -> None:
+        """Say when Discord recommends more shards than configured (it refuses sessions past 2,500 guilds)."""
+        try:
+            recommended, _, _ = await self.http.get_bot_gateway()
+        except (discord.DiscordException, OSError, aiohttp.ClientError) as e:
+            log.info("could not ask Discord for its recommended shard count (%s); running %s", e, self._running())
+            return
+        if recommended > self.config.shards.count:
+            log.warning("Discord recommends %d shards for this bot; running %s: raise VERBATIM_DISCORD_SHARDS "
+                        "(--shards) in every process", recommended, self._running())
+        else:
+            log.info("Discord recommends %d shard(s); running %s", recommended, self._running())
 
     async def on_shard_ready(self, shard_id: int) -> None:
         guilds = sum(1 for g in self.guilds if g.shard_id == shard_id)
