@@ -34,13 +34,14 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/*
 
 # Dependencies only, from pyproject.toml: this layer stays cached until the dependencies change.
-# Only the default dependencies (CPU only, no torch). pip uses the system CA bundle when there is
+# The default dependencies and the PostgreSQL driver (CPU only, no torch). pip uses the system CA bundle when there is
 # one, so a bundle mounted at build time (-v host-bundle:/etc/ssl/certs/ca-certificates.crt:ro)
 # is honoured; without one pip keeps its own.
 COPY pyproject.toml ./
 RUN python3 -m venv /opt/venv \
     && if [ -s /etc/ssl/certs/ca-certificates.crt ]; then export PIP_CERT=/etc/ssl/certs/ca-certificates.crt; fi \
-    && python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
+    && python -c "import tomllib; p = tomllib.load(open('pyproject.toml', 'rb'))['project']; \
+print('\n'.join(p['dependencies'] + p['optional-dependencies']['postgres']))" \
         > /tmp/requirements.txt \
     && pip install -r /tmp/requirements.txt \
     && rm /tmp/requirements.txt \
@@ -50,10 +51,11 @@ RUN python3 -m venv /opt/venv \
 # path through a .pth file, so the corpus and defaults sit where the code expects them.
 COPY index ./index
 COPY bot ./bot
+COPY stores ./stores
 COPY corpus ./corpus
 # Bytecode now, as root: the app directory is read-only to the bot's user (and PYTHONDONTWRITEBYTECODE
 # is set), so without it every start would compile every module again (~40 ms of `verbatim ask`).
-RUN python -m compileall -q index bot \
+RUN python -m compileall -q index bot stores \
     && python -c "import site; open(site.getsitepackages()[0] + '/verbatim-app.pth', 'w').write('/app\n')" \
     && printf '#!/bin/sh\nexec /opt/venv/bin/python -m bot.cli "$@"\n' > /opt/venv/bin/verbatim \
     && chmod 755 /opt/venv/bin/verbatim

@@ -2,13 +2,15 @@
 """What each kind of text a build embeds buys on the question sets (a script that prints figures, not a test).
 
 A build embeds, per passage, the passage itself, each of its sentences (the sentence signal of the ranking,
-and half of the dense abstention signal), and, once per corpus, every corpus word (the English "second
-look", index.ranking.alignment). This builds the project corpus once, then answers every question set
+and half of the dense abstention signal), and, once per corpus, every corpus word and the dictionary's English
+headwords that may translate one (the English "second look", aligned at build time: index.ranking.alignment).
+This builds the project corpus once, then answers every question set
 with the build as it is and with parts taken away, in this process:
 
 * no sentence vectors: each sentence row replaced by its passage's vector and `weight_sentence = 0`, as if
   sentences were never embedded (the sentence signal and the sentence half of the dense score vanish);
-* no corpus-word vectors: `keywords.form_vectors = None` (no second look for English questions);
+* no corpus-word vectors: `keywords.form_vectors = None` and no alignments built from them (no second look for
+  English questions);
 * neither.
 
 It prints R@1, R@3, answered (answerable questions) and abstained (unanswerable ones) for each, and what
@@ -49,7 +51,7 @@ def variant(retriever: Retriever, base: _Loaded, sentences: bool, words: bool) -
         stored = dataclasses.replace(stored, sentence_vectors=passage_vectors[stored.sentence_owner])
         weights = dataclasses.replace(weights, sentence=0.0)
     if not words:
-        keywords = dataclasses.replace(stored.keywords, form_vectors=None)
+        keywords = dataclasses.replace(stored.keywords, form_vectors=None, alignment_arrays=None)
         stored = dataclasses.replace(stored, keywords=keywords)
     retriever._loaded = _Loaded(stored, Ranker(stored, weights))
 
@@ -89,7 +91,7 @@ def main() -> None:
         base = retriever._loaded
         p = summary.passages
         print(f"project corpus: {p} passages, {summary.sentences} sentences ({summary.sentences / p:.2f} a passage), "
-              f"{summary.words} corpus words ({summary.words / p:.2f} a passage)")
+              f"{summary.words} single words, corpus and English ({summary.words / p:.2f} a passage)")
         print()
         print("| embedded | texts a passage | " + " | ".join(s.name for s in SETS) + " | everyday wording answered |")
         print("|---|---:|" + "---:|" * (len(SETS) + 1))

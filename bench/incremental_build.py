@@ -125,7 +125,7 @@ def main() -> None:
         cache_bytes = cache_file.stat().st_size
 
     print(f"corpus: {args.articles} generated articles, {full.passages} passages ({full.passages / args.articles:.1f} "
-          f"an article), {full.sentences} sentences, {full.words} corpus words; load average at end "
+          f"an article), {full.sentences} sentences, {full.words} single words (corpus and English); load average at end "
           f"{os.getloadavg()[0]:.2f}")
     print()
     print("| build | wall s | CPU s | texts embedded | inside the embedder s | share of the full build |")
@@ -139,7 +139,7 @@ def main() -> None:
           f"{added.embedded} | {added_embed:.2f} | {100 * added_s / full_s:.2f} % |")
     print()
     print(f"texts per passage: {texts / full.passages:.2f} distinct texts (1 passage + "
-          f"{full.sentences / full.passages:.2f} sentences + {full.words / full.passages:.2f} corpus words); "
+          f"{full.sentences / full.passages:.2f} sentences + {full.words / full.passages:.2f} single words); "
           f"{full.embedded} embedded, {texts - full.embedded} repeats within the corpus")
     print(f"adding one article: {added.embedded} texts embedded in {added_embed:.2f} s + fixed overhead "
           f"{added_s - added_embed:.2f} s")

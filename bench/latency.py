@@ -158,7 +158,7 @@ def bench_backend(backend: str, qs: list[str], args, tmp: Path) -> dict:
             t = time.perf_counter()
             answer = retriever.ask(q)
             ask_t.append(time.perf_counter() - t)
-            looked.append(bool(answer.extra.get("second_look")))  # its words were embedded too
+            looked.append(bool(answer.extra.get("second_look")))  # looked its words up (alignment.py)
             t = time.perf_counter()
             bare(q)
             enc_t.append(time.perf_counter() - t)
@@ -244,7 +244,7 @@ def main() -> None:
               f"p95 {warm95:.2f}x: {verdict(warm95 <= GOALS['warm'])}; "
               f"cold {cold:.2f}x <= {GOALS['cold']}: {verdict(cold <= GOALS['cold'])}; {rss_goal}")
         print(f"  warm: {r['looked']} of {len(qs)} questions took the second look for English words "
-              f"(index.ranking.alignment: one more encoder call); the others alone: "
+              f"(index.ranking.alignment: a look-up and a second ranking); the others alone: "
               f"{r['plain_ratio_p50']:.2f}x / {r['plain_ratio_p95']:.2f}x the encoder (p50 / p95)")
         print(f"  build: {r['build_line']} (peak RSS {r['build_rss']:.0f} MB)")
         print(f"  cold runs s: ask {', '.join(f'{x:.2f}' for x in r['cold_runs'])}; "

@@ -1,7 +1,7 @@
 """From ranked passages to an answer: which to quote, which sentence to highlight, or to abstain."""
 from __future__ import annotations
 
-from .evidence import CollectionSpread, absent_names, collection_evidence
+from .evidence import CollectionSpread, absent_names, collection_evidence, mentioned_names
 from .model import Answer, Hit, Lang, Scope
 from .ranking import Ranked
 from .ranking.answer_types import asked_kind, holds
@@ -82,4 +82,7 @@ def compose_answer(question: str, language: Lang, ranked: Ranked, stored: Stored
                          "collection_evidence": round(evidence, 2),
                          "absent_names": round(absent, 2),
                          "second_look": ranked.second_look,
-                         "missing_kind": missing_kind})
+                         "missing_kind": missing_kind,
+                         # what the article does speak of, for "the article mentions X but does not say…"
+                         "mentions": list(mentioned_names(question, stored.keywords.vocabulary))
+                         if missing_kind and not answered else []})

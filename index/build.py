@@ -12,7 +12,8 @@ from .corpus.fingerprint import corpus_hash
 from .corpus.loader import load_corpus
 from .embedders import Embedder, make_embedder
 from .embedding_cache import CachedEncoder, CachedTokenCounter, EmbeddingCache
-from .ranking.alignment import embed_forms
+from .ranking.alignment import align, embed_forms, english_candidates
+from .ranking.lexicon import forget_english_lemmas
 from .ranking.keyword import KeywordIndex
 from .model import Passage
 from .preflight import check_build_possible
@@ -33,7 +34,8 @@ class BuildSummary:
     removed: tuple[str, ...]
     embedded: int = 0  # texts the model embedded (the others came from the embedding cache)
     reused: int = 0  # distinct texts found in the embedding cache
-    words: int = 0  # corpus words embedded or reused for the second look
+    words: int = 0  # single words embedded or reused for the second look: the corpus words and the English
+                    # headwords aligned to them (index.ranking.alignment)
     phases: dict[str, float] = field(default_factory=dict, compare=False)  # seconds per step, for bench/
 
 
@@ -88,18 +90,26 @@ def build_index(settings: Settings, embedder: Embedder | None = None, progress: 
             lap("chunking")
             keywords = KeywordIndex.fit([p.text for p in passages], lexicon=settings.lexicon)
             words = corpus_words(keywords)
+            # English words that may translate a corpus word, aligned once here rather than at answer time
+            # (index.ranking.alignment); none when alignment is off (an English-only model cannot align)
+            english = english_candidates(settings.lexicon, keywords.vocabulary) \
+                if settings.align_min_cosine <= 1 else {}
             lap("keywords")
             encoder = CachedEncoder(embedder, cache, BATCH)
             passage_texts = [embedded_text(p) for p in passages]
             encoder.want("passage", passage_texts)
             encoder.want("passage", sentence_texts)
             encoder.want("query", words)  # a corpus word is embedded as a question word would be
+            encoder.want("query", list(english))
             lap("cache")
             encoder.run(progress)
             lap("embedding")
             passage_vectors = encoder.vectors("passage", passage_texts)
             sentence_vectors = encoder.vectors("passage", sentence_texts)
             keywords.form_vectors = embed_forms(keywords, lambda batch: encoder.vectors("query", batch))
+            if english:
+                keywords.alignment_arrays = align(english, encoder.vectors("query", list(english)),
+                                                  keywords.form_vectors)
             lap("cache")
             build_id = store.new_build_id()
             manifest = {
@@ -112,7 +122,8 @@ def build_index(settings: Settings, embedder: Embedder | None = None, progress: 
                 "corpus_hash": fingerprint,
                 "documents": [d.id for d in docs],
                 "counts": {"documents": len(docs), "passages": len(passages), "sentences": len(sentence_texts),
-                           "words": len(keywords.vocabulary.forms), "english_glosses": len(keywords.glosses)},
+                           "words": len(keywords.vocabulary.forms), "english_glosses": len(keywords.glosses),
+                           "english_aligned": len(english)},
                 "chunker": params.to_dict() | {"embedded_context": "title | section or comment number | text"},
                 "packages": store.package_versions(),
                 "embedding_cache": {"embedded": encoder.embedded, "reused": encoder.reused},
@@ -125,10 +136,12 @@ def build_index(settings: Settings, embedder: Embedder | None = None, progress: 
                 cache.prune(store.used_embedding_keys(settings.data_dir))
             lap("prune")
         finally:
+            forget_english_lemmas()  # a bot that rebuilds in its own process does not keep them
             if cache is not None:
                 cache.close()
     return BuildSummary(build_id, len(docs), len(passages), len(sentence_texts), embedder.dim,
-                        time.perf_counter() - started, tuple(removed), encoder.embedded, encoder.reused, len(words),
+                        time.perf_counter() - started, tuple(removed), encoder.embedded, encoder.reused,
+                        len(words) + len(english),
                         phases)
 
 

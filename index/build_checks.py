@@ -160,6 +160,28 @@ def check_keyword_arrays(a, passages: int, dim: int, current_format: str) -> Non
         check_vectors(a["form_vectors"], len(a["forms"]), dim, "word vectors")
     if "gloss_forms" in a:
         _check_glosses(a)
+    if "align_forms" in a:
+        _check_alignments(a, len(a["forms"]))
+
+
+def _check_alignments(a, forms: int) -> None:
+    """The English forms aligned to corpus words (`ranking.alignment.align`): newline-joined UTF-8 forms, and for
+    each a row of the vocabulary and a cosine."""
+    _kind(a["align_forms"], "u", 1, "keyword align_forms")
+    try:
+        text = a["align_forms"].tobytes().decode("utf-8")
+    except UnicodeDecodeError:
+        raise BuildDamaged("its keyword align_forms are not UTF-8 text") from None
+    count = text.count("\n") + 1 if text else 0
+    targets, cosines = a["align_targets"], a["align_cosines"]
+    _kind(targets, "iu", 1, "keyword alignment targets")
+    _kind(cosines, "f", 1, "keyword alignment cosines")
+    if len(targets) != count or len(cosines) != count:
+        raise BuildDamaged("its keyword alignments do not add up")
+    if len(targets) and (targets.min() < 0 or targets.max() >= forms):
+        raise BuildDamaged("its keyword alignments point outside the corpus words")
+    if not np.isfinite(cosines).all():
+        raise BuildDamaged("its keyword alignment cosines hold values that are not numbers")
 
 
 def _check_glosses(a) -> None:

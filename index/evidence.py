@@ -80,3 +80,31 @@ def absent_names(question: str, vocabulary: Vocabulary) -> float:
 def _mentioned(token: str, vocabulary: Vocabulary) -> bool:
     """The corpus holds the name, as written or in the singular ("TPUs" of an article saying "TPU")."""
     return bool(vocabulary.match(token)[0]) or (token[-1:] in "sS" and bool(vocabulary.match(token[:-1])[0]))
+
+
+_ELIDED = re.compile(r"^(?:[cdjlmnst]|qu|jusqu|lorsqu|puisqu)['’]", re.IGNORECASE)
+_POSSESSIVE = re.compile(r"['’]s$", re.IGNORECASE)
+MAX_MENTIONS = 2
+
+
+def mentioned_names(question: str, vocabulary: Vocabulary) -> tuple[str, ...]:
+    """The names the question shares with the corpus, as the question writes them: runs of capitalised words
+    after the first ("How old is Satya Nadella?" → "Satya Nadella"; "Quel est le salaire d'Altman ?" →
+    "Altman"; "OpenAI's" → "OpenAI"), each of whose words the corpus holds. For saying what the article does
+    speak of when it does not give the fact asked for (an answer type, index.ranking.answer_types)."""
+    runs: list[list[str]] = []
+    last_end = -1
+    for n, match in enumerate(_TOKEN.finditer(question)):
+        token = _POSSESSIVE.sub("", _ELIDED.sub("", match.group()))
+        named = n > 0 and token[:1].isupper() and bool(words(token)) and _mentioned(token, vocabulary)
+        if not named:
+            last_end = -1
+            continue
+        adjacent = last_end >= 0 and not question[last_end:match.start()].strip()
+        if adjacent and runs:
+            runs[-1].append(token)
+        else:
+            runs.append([token])
+        last_end = match.end()
+    names = list(dict.fromkeys(" ".join(run) for run in runs))
+    return tuple(names[:MAX_MENTIONS])

@@ -116,16 +116,17 @@ class Retriever:
 
     def _second_look(self, loaded: _Loaded, vector, question: str, scope: Scope, k: int, ranked: Ranked,
                      doc_ids: frozenset[str] | None = None) -> Ranked:
-        """An English question with too little keyword evidence: its words may translate the article's
-        (index.ranking.alignment). Only such questions pay for embedding their words; their translations then
-        count as keyword evidence and join the keyword side of the ranking (which also helps those
-        answered on meaning alone, or because they ask about the comments).
+        """An English question with too little keyword evidence: its words may translate the article's. The
+        build aligned the English words that may (index.ranking.alignment), so this is a look-up, not a second
+        encoder call (except for a build without alignments). The translations then count as keyword evidence
+        and join the keyword side of the ranking (which also helps those answered on meaning alone, or because
+        they ask about the comments).
         """
-        def embed(words: list[str]):
+        def embed(words: list[str]):  # only for a build without alignments (made before them, or no dictionary)
             with self._encode_lock:
                 return self.embedder.embed_queries(words)
 
-        found = translations(loaded.stored.keywords, question, embed, self.settings.align_min_cosine)
+        found = translations(loaded.stored.keywords, question, self.settings.align_min_cosine, embed)
         if found:
             ranked = loaded.ranker.rank(vector, question, scope, k, translations=found, doc_ids=doc_ids)
         return replace(ranked, second_look=True)

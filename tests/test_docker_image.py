@@ -185,6 +185,9 @@ def test_ask_in_the_container_builds_the_index_at_first_start_and_quotes_the_art
     (answer,) = [json.loads(line) for line in again.stdout.splitlines()]
     assert answer["answered"] and "Brockman" in " ".join(p["text"] for p in answer["passages"][:3])
 
+    shared = run_in(container, "python", "-c", "import psycopg, stores.postgres, index.pg.connection")
+    assert shared.returncode == 0, "the image can use PostgreSQL (VERBATIM_DATABASE_URL): " + shared.stderr[-300:]
+
     info = run_in(container, "verbatim", "index", "info")
     glosses = re.search(r'"english_glosses": (\d+)', info.stdout)
     assert glosses and int(glosses.group(1)) > 100, "the image has the English-French dictionary: " + info.stdout[-300:]

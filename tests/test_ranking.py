@@ -148,26 +148,63 @@ def test_comment_intent_moves_comments_ahead_or_behind_and_nothing_else(retrieve
     assert only_comments.ids.tolist() == reference.ids.tolist()  # a uniform shift: the comments' order stands
 
 
-def test_english_words_are_aligned_to_the_french_words_they_translate(e5_embedder):
-    from index.ranking.alignment import embed_forms, translations
+def _aligned(keywords: KeywordIndex, embed, tmp_path) -> KeywordIndex:
+    """`keywords` with the English words of a small test dictionary aligned as a build aligns them."""
+    from index.ranking.alignment import align, embed_forms, english_candidates
 
-    keywords = KeywordIndex.fit(TEXTS)
-    keywords.form_vectors = embed_forms(keywords, e5_embedder.embed_queries)
+    from tests.test_quality_lexicon import write_dictd
+
+    dictionary = write_dictd(tmp_path, {  # written for the test, in FreeDict's layout
+        "minister": "minister /ˈmɪnɪstər/\n1. ministre\n2. pasteur\n",
+        "digital": "digital /ˈdɪdʒɪtl/\nnumérique\n",
+        "bread": "bread /bred/\npain\n",
+        "announce": "announce /əˈnaʊns/\nannoncer\n",
+    })
+    english = english_candidates(str(dictionary), keywords.vocabulary)
+    keywords.form_vectors = embed_forms(keywords, embed)
+    keywords.alignment_arrays = align(english, embed(list(english)), keywords.form_vectors)
+    return keywords
+
+
+def test_english_words_are_aligned_to_the_french_words_they_translate(e5_embedder, tmp_path):
+    from index.ranking.alignment import translations
+
+    keywords = _aligned(KeywordIndex.fit(TEXTS), e5_embedder.embed_queries, tmp_path)
     assert keywords.form_vectors.shape == (len(keywords.vocabulary.forms), e5_embedder.dim)
-    found = translations(keywords, "Which French minister was in charge of digital affairs?", e5_embedder.embed_queries,
-                         0.92)
+    # only headwords with a sense the corpus holds by stem are embedded ("pain" is not in it), with their forms
+    assert keywords.alignments.get("bread") is None and keywords.alignments.get("ministers") is not None
+    found = translations(keywords, "Which French minister was in charge of digital affairs?", 0.91)
     assert found.get("minister") == "ministre"
-    assert translations(keywords, "How do I bake sourdough bread?", e5_embedder.embed_queries, 0.92) == {}
+    assert translations(keywords, "How do I bake sourdough bread?", 0.91) == {}
+    assert translations(keywords, "Which French minister?", 1.01) == {}  # above 1: off
     # a translated word counts as evidence, at the commonness of the more common of the two words
     question = "What did the minister say about the digital economy?"
     assert keywords.vocabulary.evidence(question) == 0
-    assert keywords.vocabulary.evidence(question, translations(keywords, question, e5_embedder.embed_queries, 0.92)) > 0
+    assert keywords.vocabulary.evidence(question, translations(keywords, question, 0.91)) > 0
 
 
-def test_without_stored_word_vectors_nothing_is_aligned(e5_embedder):
+def test_alignments_survive_the_stored_arrays(e5_embedder, tmp_path):
     from index.ranking.alignment import translations
 
-    assert translations(KeywordIndex.fit(TEXTS), "Which minister?", e5_embedder.embed_queries, 0.5) == {}
+    fitted = _aligned(KeywordIndex.fit(TEXTS), e5_embedder.embed_queries, tmp_path)
+    np.savez(tmp_path / "k.npz", **fitted.to_arrays())
+    with np.load(tmp_path / "k.npz", allow_pickle=False) as arrays:
+        loaded = KeywordIndex.from_arrays(arrays)
+    question = "Which French minister was in charge of digital affairs?"
+    assert translations(loaded, question, 0.91) == translations(fitted, question, 0.91) != {}
+
+
+def test_a_build_without_alignments_embeds_the_words_at_answer_time(e5_embedder):
+    from index.ranking.alignment import embed_forms, translations
+
+    keywords = KeywordIndex.fit(TEXTS)  # as a build made before alignments, or without the dictionary
+    assert translations(keywords, "Which minister?", 0.5) == {}  # nothing to embed with: nothing aligned
+    keywords.form_vectors = embed_forms(keywords, e5_embedder.embed_queries)
+    calls = []
+    embed = lambda words: calls.append(words) or e5_embedder.embed_queries(words)
+    assert translations(keywords, "Which French minister?", 0.91, embed).get("minister") == "ministre"
+    assert calls == [["french", "minister"]]
+    assert translations(keywords, "Which French minister?", 1.01, embed) == {} and len(calls) == 1  # off: no call
 
 
 def test_a_sentence_that_asks_counts_less_than_one_that_tells(retriever, e5_embedder):

@@ -208,6 +208,11 @@ def _data_damages():
         "keywords-gloss-ids-out-of-range": shape(lambda a: _needs_glosses(a).update(gloss_ids=a["gloss_ids"] + 10**6)),
         "keywords-gloss-words-not-utf8": shape(lambda a: _needs_glosses(a).update(
             gloss_words=np.concatenate([a["gloss_words"], np.array([0xFF, 0xFE], dtype=np.uint8)]))),
+        "keywords-alignments-short": shape(lambda a: _needs_alignments(a).update(align_targets=a["align_targets"][:-3])),
+        "keywords-alignments-out-of-range": shape(lambda a: _needs_alignments(a).update(
+            align_targets=a["align_targets"] + 10**6)),
+        "keywords-alignment-cosines-not-finite": shape(lambda a: _needs_alignments(a).update(
+            align_cosines=np.full(len(a["align_cosines"]), np.nan, dtype=np.float32))),
         "sentences-empty": (store.SENTENCE_VECTORS, lambda folder: b""),
         "sentences-garbage": (store.SENTENCE_VECTORS, lambda folder: b"\x93NUMPY garbage"),
         "sentences-truncated": (store.SENTENCE_VECTORS,
@@ -233,6 +238,12 @@ def _data_damages():
 def _needs_glosses(arrays: dict) -> dict:
     if "gloss_forms" not in arrays:
         pytest.skip("this build has no English-French glosses (no dictionary installed)")
+    return arrays
+
+
+def _needs_alignments(arrays: dict) -> dict:
+    if "align_forms" not in arrays:
+        pytest.skip("this build has no English alignments (no dictionary installed)")
     return arrays
 
 

@@ -1,10 +1,12 @@
 """The bot's only way to the answers store: never on the event loop, and never at the cost of an answer.
 
 Writes (answers, votes) go to one writer thread, in order; a write that fails (another process
-holds the file locked, a full disk) is logged and retried with backoff until it succeeds, while
-the answer has long been delivered. Writes still not done when the bot stops are kept in
+holds the file locked, a full disk, the shared database down) is logged and retried with backoff until
+it succeeds, while the answer has long been delivered. Writes still not done when the bot stops are kept in
 `unsaved-answers.jsonl` next to the database (owner-only) and stored at the next start. Reads run in a worker thread with a deadline short enough
 for Discord's 3-second window; a read that cannot finish in time is reported as `StoreBusy`.
+The store is the SQLite file by default, or the shared one on PostgreSQL (`stores.open_shared_state`),
+whose answer numbers come from the database: `new_id` then asks it in a thread, with the same deadline.
 """
 from __future__ import annotations
 
@@ -19,10 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from index.answer_json import StoredAnswer, answer_from_json, answer_to_json
+from index.errors import DatabaseUnavailable
 from index.model import Answer
-
-from .answers_store import AnswersStore, StoredAnswer, answer_from_json, answer_to_json
 from index.private_files import write_private
+
+from .answers_store import AnswersStore
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +34,8 @@ READ_DEADLINE = 2.0  # seconds; leaves time to reply within Discord's 3 s
 FIRST_RETRY = 0.25
 MAX_RETRY = 5.0
 WRITE_BUSY_TIMEOUT = 1.0  # SQLite's own wait for a lock, per attempt (in the writer thread)
+# Failures that pass (a lock, a full disk, a database that is down): the write is retried until it succeeds.
+PASSING_FAILURES = (sqlite3.Error, OSError, DatabaseUnavailable)
 
 
 class StoreBusy(Exception):
@@ -54,7 +60,7 @@ class _Write:
             return f"answer #{self.record['id']}"
         return f"vote on answer #{self.record['answer_id']}"
 
-    def run(self, store: AnswersStore) -> None:
+    def run(self, store: "AnswersStore") -> None:
         r = self.record
         if r["kind"] == "answer":
             store.add(answer_from_json(r["answer"]), guild_id=r["guild_id"], channel_id=r["channel_id"],
@@ -75,8 +81,11 @@ class PendingAnswer:
 
 
 class AnswersKeeper:
-    def __init__(self, path: Path, read_deadline: float = READ_DEADLINE):
-        self.store = AnswersStore(path, busy_timeout=WRITE_BUSY_TIMEOUT)
+    def __init__(self, path: Path, read_deadline: float = READ_DEADLINE, store=None):
+        """`path`: the SQLite file (`unsaved-answers.jsonl` goes beside it); `store`: a shared store with
+        the same methods to use instead of that file."""
+        self.remote = store is not None
+        self.store = store if store is not None else AnswersStore(path, busy_timeout=WRITE_BUSY_TIMEOUT)
         self.read_deadline = read_deadline
         self._queue: "queue.Queue[_Write | None]" = queue.Queue()
         self._pending: dict[int, PendingAnswer] = {}
@@ -94,6 +103,13 @@ class AnswersKeeper:
 
     def reserve_id(self) -> int:
         return self.store.reserve_id()
+
+    async def new_id(self) -> int:
+        """A number for an answer about to be delivered: at once from the SQLite store's counter, from the
+        shared database in a thread otherwise (StoreBusy if it does not answer in time)."""
+        if not self.remote:
+            return self.store.reserve_id()
+        return await self._read(self.store.reserve_id)
 
     def save_answer(self, answer_id: int, answer: Answer, *, guild_id: int | None, channel_id: int,
                     asker_id: int, asker_name: str) -> None:
@@ -147,7 +163,7 @@ class AnswersKeeper:
         while True:
             try:
                 write.run(self.store)
-            except (sqlite3.Error, OSError) as e:
+            except PASSING_FAILURES as e:
                 write.failures += 1
                 if write.failures == 1:
                     write.first_failure = time.monotonic()
@@ -157,6 +173,12 @@ class AnswersKeeper:
                     return
                 delay = min(MAX_RETRY, delay * 2)
                 continue
+            except Exception:  # it would fail again every time: retrying would hold up every write behind it
+                log.exception("%s could not be stored and is dropped", write.what)
+                if write.answer_id is not None:
+                    with self._pending_lock:
+                        self._pending.pop(write.answer_id, None)
+                return
             if write.failures:
                 log.info("%s stored after %d failed attempt(s), %.1f s late", write.what, write.failures,
                          time.monotonic() - write.first_failure)
@@ -228,7 +250,7 @@ class AnswersKeeper:
     async def _read(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         try:
             return await asyncio.wait_for(asyncio.to_thread(fn, *args, **kwargs), self.read_deadline)
-        except (asyncio.TimeoutError, sqlite3.Error, OSError) as e:
+        except (asyncio.TimeoutError,) + PASSING_FAILURES as e:
             log.warning("answers store read failed (%s)", e.__class__.__name__ if isinstance(e, asyncio.TimeoutError)
                         else e)
             raise StoreBusy(str(e)) from None

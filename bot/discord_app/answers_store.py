@@ -12,11 +12,10 @@ import os
 import sqlite3
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
-from index.model import Answer, Hit, Location, Passage
-
+from index.answer_json import StoredAnswer, answer_from_json, answer_to_json  # noqa: F401 (re-exported)
+from index.model import Answer
 from index.private_files import narrow_if_exists, private_file
 
 log = logging.getLogger(__name__)
@@ -45,17 +44,6 @@ CREATE TABLE IF NOT EXISTS feedback (
     PRIMARY KEY (answer_id, user_id)
 );
 """
-
-
-@dataclass(frozen=True)
-class StoredAnswer:
-    id: int
-    created_at: float
-    guild_id: int | None
-    channel_id: int
-    asker_id: int
-    asker_name: str
-    answer: Answer
 
 
 class AnswersStore:
@@ -206,31 +194,3 @@ def _row(row) -> StoredAnswer | None:
     id_, created, guild, channel, asker, name, blob = row
     return StoredAnswer(int(id_), float(created), guild, int(channel), int(asker), name, answer_from_json(json.loads(blob)))
 
-
-def answer_to_json(answer: Answer) -> dict:
-    def hit(h: Hit) -> dict:
-        p = h.passage
-        return {"rank": h.rank, "score": h.score, "highlight": list(h.highlight),
-                "passage": {"id": p.id, "text": p.text, "location": p.location.to_dict()}}
-
-    return {
-        "question": answer.question, "language": answer.language, "answered": answer.answered,
-        "hits": [hit(h) for h in answer.hits], "quoted": [hit(h) for h in answer.quoted],
-        "build_id": answer.build_id, "took_ms": answer.took_ms, "scope": answer.scope,
-        "article_id": answer.article_id,
-    }
-
-
-def answer_from_json(data: dict) -> Answer:
-    def hit(d: dict) -> Hit:
-        p = d["passage"]
-        known = {f for f in Location.__dataclass_fields__}
-        loc = Location(**{k: v for k, v in p["location"].items() if k in known})
-        return Hit(d["rank"], d["score"], Passage(p["id"], p["text"], loc), tuple(d["highlight"]))
-
-    return Answer(
-        question=data["question"], language=data["language"], answered=data["answered"],
-        hits=tuple(hit(h) for h in data["hits"]), quoted=tuple(hit(h) for h in data["quoted"]),
-        build_id=data["build_id"], took_ms=data.get("took_ms", 0.0), scope=data.get("scope", "all"),
-        article_id=data.get("article_id"),
-    )

@@ -6,6 +6,7 @@ server admin may widen in Server Settings → Integrations), and checked again w
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import TYPE_CHECKING
 
@@ -16,6 +17,7 @@ from discord.ext import commands
 from bot.render.discord_articles import articles_payload, find_article
 from bot.render.discord_payloads import escape_user_text, notice_payload
 from bot.render.discord_phrases import lang_of_locale, say
+from index.errors import DatabaseUnavailable
 
 from .cog import article_choices, channel_and_parent, send_kwargs
 
@@ -94,8 +96,11 @@ class ArticleCog(commands.Cog):
 
     async def cog_app_command_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
         lang = lang_of_locale(interaction.locale)
+        cause = getattr(error, "original", error)
         if isinstance(error, app_commands.MissingPermissions):
             text = say(lang, "needs_manage_channels")
+        elif isinstance(cause, (DatabaseUnavailable, asyncio.TimeoutError)):  # the shared bindings: down for now
+            text = say(lang, "unavailable")  # (the tree's handler logs it, in one line)
         elif isinstance(error, app_commands.NoPrivateMessage):
             text = say(lang, "not_allowed")
         else:

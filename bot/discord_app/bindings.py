@@ -16,8 +16,9 @@ import asyncio
 import sqlite3
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
+
+from stores import Binding  # one type for these bindings and the shared ones
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS article_bindings (
@@ -29,13 +30,6 @@ CREATE TABLE IF NOT EXISTS article_bindings (
     set_at REAL NOT NULL
 );
 """
-
-
-@dataclass(frozen=True)
-class Binding:
-    channel_id: int  # the channel or thread the row belongs to (a parent channel's for an inherited one)
-    article_id: str
-    origin: str  # "set" | "thread"
 
 
 class ArticleBindings:

@@ -16,7 +16,7 @@ import logging
 import math
 import time
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import aiohttp
 import discord
@@ -31,12 +31,16 @@ from .config import BotConfig
 from .error_handlers import answer_unclaimed, guard_gateway_parsers, on_app_command_error
 from .gateway import use_api_base, use_gateway_of
 from .inflight import InFlight
-from .limits import Limits
+from .limits import Limits, LimitsGate
 from .loop_monitor import LoopMonitor
 from .shards import status_file_name
+from index.errors import DatabaseUnavailable
 from index.private_files import private_dir, write_private
 from .translations import FrenchDescriptions
 from .worker import RetrieverWorker
+
+if TYPE_CHECKING:
+    from stores import SharedState
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +60,9 @@ def intents_for(config: BotConfig) -> discord.Intents:
 
 class VerbatimBot(commands.Bot):
     def __init__(self, config: BotConfig, *, data_dir: Path, max_question_chars: int,
-                 open_retriever: Callable[[], object]):
+                 open_retriever: Callable[[], object], shared: "SharedState | None" = None):
+        """`shared`: the state several processes share (`stores.open_shared_state`); None keeps the
+        answers and bindings in this data dir's SQLite file and the limits in memory."""
         if config.api_base:
             use_api_base(config.api_base)
         # The bot never joins voice: its optional libraries are not installed, and that is fine.
@@ -73,9 +79,16 @@ class VerbatimBot(commands.Bot):
         self.max_question_chars = max_question_chars
         self.worker = RetrieverWorker(open_retriever)
         private_dir(data_dir / "discord")  # user ids, names and questions: owner-only
-        self.answers = AnswersKeeper(data_dir / "discord" / "answers.sqlite3")
-        self.bindings = ArticleBindings(data_dir / "discord" / "answers.sqlite3")  # its own table
-        self.limits = Limits(config.user_cooldown, config.guild_limit, config.guild_window)
+        self.shared = shared
+        store_path = data_dir / "discord" / "answers.sqlite3"
+        if shared is None:
+            self.answers = AnswersKeeper(store_path)
+            self.bindings = ArticleBindings(store_path)  # its own table
+            self.limits = LimitsGate(Limits(config.user_cooldown, config.guild_limit, config.guild_window))
+        else:  # the same keeper (writer thread, read deadlines) over the shared store
+            self.answers = AnswersKeeper(store_path, store=shared.answers)
+            self.bindings = shared.bindings
+            self.limits = LimitsGate(shared.limits, shared=True)
         self.monitor = LoopMonitor(data_dir / "discord" / status_file_name(config.shards), self._status)
         self.inflight = InFlight()
         self._refresher: asyncio.Task | None = None
@@ -135,6 +148,8 @@ class VerbatimBot(commands.Bot):
             await asyncio.sleep(self.config.refresh_seconds)
             try:
                 await self.worker.refresh()
+            except DatabaseUnavailable as e:  # the index's database, down for now: no fault of ours
+                log.warning("index refresh failed (%s); still serving build %s", e, self.worker.build_id)
             except Exception:
                 log.exception("index refresh failed; still serving build %s", self.worker.build_id)
 
@@ -193,6 +208,8 @@ class VerbatimBot(commands.Bot):
         self.worker.close()
         await asyncio.to_thread(self.answers.close, 0.5)
         self.bindings.close()
+        if self.shared is not None:
+            self.shared.close()
 
 
 class ShardedVerbatimBot(VerbatimBot, commands.AutoShardedBot):

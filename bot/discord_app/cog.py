@@ -28,7 +28,7 @@ from bot.render.discord_payloads import (
     sources_payload,
 )
 from bot.render.discord_phrases import lang_of_locale, say
-from index.errors import UnknownArticle, VerbatimError
+from index.errors import DatabaseUnavailable, UnknownArticle, VerbatimError
 from index.language import detect_language
 from index.model import ArticleInfo
 
@@ -77,6 +77,11 @@ def guess_lang(text: str, fallback: str = "en") -> str:
     return detect_language(text, default=fallback) if text.strip() and readable(text) else fallback
 
 
+def _reason(error: BaseException) -> str:
+    """One line for the log: a deadline has no message of its own."""
+    return str(error) or error.__class__.__name__
+
+
 def article_choices(articles: list[ArticleInfo], current: str, lang: str) -> list[app_commands.Choice[str]]:
     """Autocomplete over titles, newest first (the order of `Retriever.articles()`)."""
     return [app_commands.Choice(name=name, value=value)
@@ -92,8 +97,11 @@ class AskCog(commands.Cog):
 
     # ----- checks shared by every entry point -------------------------------------------------
 
-    def _refusal(self, question: str, user_id: int, guild_id: int | None, lang: str) -> str | None:
-        """The polite reply for a question that must not run now, or None to go ahead."""
+    async def _refusal(self, question: str, user_id: int, guild_id: int | None, lang: str) -> str | None:
+        """The polite reply for a question that must not run now, or None to go ahead.
+
+        With shared limits this is a question's first trip to the database: when it is down, the asker
+        is told to try again in a moment (and the next question tries again: nothing to restart)."""
         stripped = question.strip()
         if not readable(stripped):
             return say(lang, "unreadable")
@@ -101,7 +109,14 @@ class AskCog(commands.Cog):
             return say(lang, "empty")
         if len(stripped) > self.bot.max_question_chars:
             return say(lang, "too_long", length=len(stripped), limit=self.bot.max_question_chars)
-        refusal = self.bot.limits.check(user_id, guild_id)
+        try:
+            refusal = await self.bot.limits.check(user_id, guild_id)
+        except (DatabaseUnavailable, asyncio.TimeoutError) as e:
+            log.warning("question refused for now: the limits cannot be checked (%s)", _reason(e))
+            return say(lang, "unavailable")
+        except Exception:
+            log.exception("checking the limits failed")
+            return say(lang, "unavailable")
         if refusal is not None:
             return say(lang, refusal.reason, seconds=refusal.seconds)
         return None
@@ -142,6 +157,8 @@ class AskCog(commands.Cog):
         if article is None and not named:
             try:
                 article, stale = await self._bound_article(channel)
+            except (DatabaseUnavailable, asyncio.TimeoutError) as e:  # answer from every article rather than not at all
+                log.warning("the article binding of channel %s cannot be read (%s)", channel_id, _reason(e))
             except Exception:  # the bindings table unreadable: answer from every article rather than not at all
                 log.exception("reading the article binding of channel %s failed", channel_id)
             bound = article is not None
@@ -161,7 +178,11 @@ class AskCog(commands.Cog):
             log.exception("answering %r failed", question[:200])
             return notice_payload(say(lang, "busy")), None
         # Numbered now, stored by the writer thread: a locked or failing store never costs the answer.
-        answer_id = self.bot.answers.reserve_id()
+        # (A shared store numbers it in the database: if that is down right now, say so politely.)
+        try:
+            answer_id = await self.bot.answers.new_id()
+        except StoreBusy:
+            return notice_payload(say(lang, "unavailable")), None
         self.bot.answers.save_answer(answer_id, answer, guild_id=guild_id, channel_id=channel_id, asker_id=user.id,
                                      asker_name=user.display_name)
         log.info("answer #%d (%s, %.0f ms, build %s, article %s)", answer_id,
@@ -169,6 +190,8 @@ class AskCog(commands.Cog):
         if in_thread and not bound and not stale and answer.answered and answer.article_id:
             try:
                 await self.bot.bindings.remember_thread(channel_id, guild_id, answer.article_id)
+            except (DatabaseUnavailable, asyncio.TimeoutError) as e:
+                log.warning("the article of thread %s was not remembered (%s)", channel_id, _reason(e))
             except Exception:  # the answer still goes out; only the follow-ups lose the thread's article
                 log.exception("remembering the article of thread %s failed", channel_id)
         notice = say(answer.language, "stale_binding") if stale else ""
@@ -199,7 +222,7 @@ class AskCog(commands.Cog):
                 await interaction.response.send_message(**send_kwargs(notice_payload(say(lang, "unknown_article"))),
                                                         ephemeral=True)
                 return
-        refusal = self._refusal(question, interaction.user.id, interaction.guild_id, lang)
+        refusal = await self._refusal(question, interaction.user.id, interaction.guild_id, lang)
         if refusal:
             await acknowledge(interaction.response.send_message(**send_kwargs(notice_payload(refusal)), ephemeral=True),
                               received, "a refusal")
@@ -343,7 +366,7 @@ class AskCog(commands.Cog):
         if self.bot.inflight.closing:
             await message.reply(say(lang, "restarting_new"), mention_author=False)
             return
-        refusal = self._refusal(question, message.author.id, guild_id, lang)
+        refusal = await self._refusal(question, message.author.id, guild_id, lang)
         if refusal:
             await message.reply(**send_kwargs(notice_payload(refusal)), mention_author=False)
             return

@@ -7,6 +7,7 @@ unanswered). Each gets a handler here that logs one line and answers politely, e
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any, Callable
 
@@ -15,6 +16,7 @@ from discord import app_commands
 from discord.http import Route
 
 from bot.render.discord_phrases import lang_of_locale, say
+from index.errors import DatabaseUnavailable
 
 from .delivery import reply_privately
 
@@ -82,6 +84,11 @@ async def on_app_command_error(interaction: discord.Interaction, error: app_comm
     """`tree.on_error`: log one line, answer politely."""
     name = interaction.command.name if interaction.command else (interaction.data or {}).get("name", "?")
     cause = error.original if isinstance(error, app_commands.CommandInvokeError) else error
+    if isinstance(cause, (DatabaseUnavailable, asyncio.TimeoutError)):  # the shared state, down for now: no fault
+        log.warning("/%s: the shared state cannot be reached (%s)", name, str(cause) or cause.__class__.__name__)
+        if not interaction.response.is_done() and interaction.type is not discord.InteractionType.autocomplete:
+            await reply_privately(interaction, say(_lang(interaction), "unavailable"))
+        return
     if isinstance(error, REQUEST_ERRORS) or isinstance(cause, (KeyError, TypeError, ValueError, AttributeError)):
         log.warning("/%s: malformed request (%s: %s)", name, cause.__class__.__name__, str(cause)[:200])
         text = say(_lang(interaction), "bad_request")

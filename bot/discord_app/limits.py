@@ -1,14 +1,19 @@
-"""Abuse limits: a per-user cooldown and a per-guild rate cap, both in memory.
+"""Abuse limits: a per-user cooldown and a per-guild rate cap, in memory (or shared, see `LimitsGate`).
 
 They answer "may this question run now, and if not, in how many seconds?" so the bot can say
 when to retry instead of silently dropping a question. A clock is injectable for tests.
 """
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Callable
+
+from stores import Refusal  # one type for these limits and the shared ones
+
+SHARED_CHECK_DEADLINE = 1.5  # seconds: a refusal must still reach Discord within its 3 s
 
 
 @dataclass
@@ -55,18 +60,6 @@ class GuildRateCap:
         return 0.0
 
 
-@dataclass(frozen=True)
-class Refusal:
-    """Why a question may not run now: the phrase key and the seconds to wait."""
-
-    reason: str  # "cooldown" | "guild_rate"
-    retry_after: float
-
-    @property
-    def seconds(self) -> int:
-        return max(1, int(self.retry_after + 0.999))
-
-
 class Limits:
     """The cooldown and the guild cap together; the guild cap is only charged when the user may ask."""
 
@@ -84,3 +77,20 @@ class Limits:
             self.user._last.pop(user_id, None)  # a refused question should not start a cooldown
             return Refusal("guild_rate", wait)
         return None
+
+
+class LimitsGate:
+    """The cog's one way to the limits, awaited: the in-memory `Limits` are asked right away; shared ones
+    (`stores.open_shared_state(...).limits`, the same `check`) in a thread, within `deadline` seconds,
+    so the event loop never waits on the database. A shared check that cannot be made raises
+    `index.errors.DatabaseUnavailable` or `asyncio.TimeoutError`."""
+
+    def __init__(self, limits, *, shared: bool = False, deadline: float = SHARED_CHECK_DEADLINE):
+        self.limits = limits
+        self.shared = shared
+        self.deadline = deadline
+
+    async def check(self, user_id: int, guild_id: int | None) -> Refusal | None:
+        if not self.shared:
+            return self.limits.check(user_id, guild_id)
+        return await asyncio.wait_for(asyncio.to_thread(self.limits.check, user_id, guild_id), self.deadline)

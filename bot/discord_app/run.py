@@ -46,11 +46,18 @@ def gateway_refusal(e: "discord.ConnectionClosed") -> str:
 
 async def serve(config: BotConfig, settings: "Settings", force_sync: bool = False) -> None:
     from index.service import Retriever
+    from stores import open_shared_state
 
     from .client import make_bot
 
+    # With a database URL: connect first, so a database that is down stops the start with one line
+    # naming it (password hidden), before anything talks to Discord.
+    shared = await asyncio.to_thread(open_shared_state, settings, user_cooldown=config.user_cooldown,
+                                     guild_limit=config.guild_limit, guild_window=config.guild_window)
+    if shared is not None:
+        log.info("answers, votes, limits and article bindings shared through %s", shared.where)
     bot = make_bot(config, data_dir=settings.data_dir, max_question_chars=settings.max_question_chars,
-                   open_retriever=lambda: Retriever.open(settings))
+                   open_retriever=lambda: Retriever.open(settings), shared=shared)
     if force_sync:
         (settings.data_dir / "discord" / "commands.sha256").unlink(missing_ok=True)
 

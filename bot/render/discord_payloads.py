@@ -17,6 +17,7 @@ from . import discord_limits as L
 from .discord_limits import trim
 from .discord_phrases import say
 
+from .absent_fact import absent_fact_sentence
 from .citation import article_name, cite
 from .quote import excerpt
 from .text_fragment import URL_MAX, passage_link
@@ -103,7 +104,8 @@ def answer_payload(answer: Answer, answer_id: int, *, name_articles: bool = Fals
         description = intro + "\n" + _quotes_block(answer.quoted, lang, budget - len(intro) - 1, name_articles)
         colour = ANSWER_COLOUR
     else:
-        description = trim(say(lang, "not_found"), budget)
+        absent = absent_fact_sentence(answer, escape_user_text)  # "The article mentions X but does not give…"
+        description = trim(f"{absent} {say(lang, 'closest_in_sources')}" if absent else say(lang, "not_found"), budget)
         colour = ABSTAIN_COLOUR
     embed = {"title": title, "description": head + description, "footer": {"text": footer}, "color": colour}
     return Payload(content="", embeds=(embed,))

@@ -5,6 +5,7 @@ PHRASES: dict[str, dict[str, str]] = {
     "en": {
         "intro": "From the article:",
         "not_found": "That is not in the article, as far as I can find. The closest passage is under **Sources**.",
+        "closest_in_sources": "The closest passage is under **Sources**.",
         "answer_footer": "Answer #{id} · index build {build} · /source {id}",
         "sources_title": "Sources of answer #{id}: {question}",
         "closest": "Closest passage (not an answer)",
@@ -27,6 +28,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "unreadable": "Your question contains characters that cannot be read. Please type it again.",
         "bad_request": "Sorry, I could not read that request. Please try the command again.",
         "store_busy": "The answers store is busy right now. Please try again in a moment.",
+        "unavailable": "I am temporarily unavailable (my database cannot be reached). Please try again in a moment.",
         "thanks": "Thanks for the feedback.",
         "shared_by": "Sources of answer #{id}, shared by {user}",
         "btn_sources": "Sources",
@@ -47,6 +49,7 @@ PHRASES: dict[str, dict[str, str]] = {
     "fr": {
         "intro": "D’après l’article :",
         "not_found": "Ce n'est pas dans l'article, pour autant que je puisse en juger. Le passage le plus proche est dans **Sources**.",
+        "closest_in_sources": "Le passage le plus proche est dans **Sources**.",
         "answer_footer": "Réponse n° {id} · index {build} · /source {id}",
         "sources_title": "Sources de la réponse n° {id} : {question}",
         "closest": "Passage le plus proche (pas une réponse)",
@@ -69,6 +72,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "unreadable": "Votre question contient des caractères illisibles. Retapez-la, s'il vous plaît.",
         "bad_request": "Désolé, je n'ai pas pu lire cette demande. Réessayez la commande.",
         "store_busy": "Le stockage des réponses est occupé. Réessayez dans un instant.",
+        "unavailable": "Je suis momentanément indisponible (ma base de données ne répond pas). Réessayez dans un instant.",
         "thanks": "Merci pour votre avis.",
         "shared_by": "Sources de la réponse n° {id}, partagées par {user}",
         "btn_sources": "Sources",

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from index.model import Answer, Hit
 
+from .absent_fact import absent_fact, absent_fact_sentence
 from .citation import article_json, article_name, cite
 from .quote import excerpt
 from .text_fragment import passage_link
@@ -28,7 +29,7 @@ def answer_text(answer: Answer, bold: tuple[str, str] = ("", ""), max_chars: int
         for hit in answer.quoted:
             lines.append(_quote_line(hit, answer, bold, max_chars, name_articles))
         return "\n".join(lines)
-    lines = [words["none"]]
+    lines = [absent_fact_sentence(answer) or words["none"]]  # "The article mentions X but does not give an age."
     if answer.hits:
         lines += [words["closest"], _quote_line(answer.hits[0], answer, bold, max_chars, name_articles)]
     return "\n".join(lines)
@@ -62,6 +63,7 @@ def answer_json(answer: Answer, name_articles: bool = False) -> dict:
         "answer": answer_text(answer, name_articles=name_articles),
         "language": answer.language,
         "article": chosen_article(answer),
+        "absent_fact": absent_fact(answer),  # {"kind", "mentions"} when abstained for want of the fact asked for
         "passages": [
             {"rank": h.rank, "score": h.score, "text": h.passage.text,
              "citation": cite(h.passage.location, answer.language),

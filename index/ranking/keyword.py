@@ -164,6 +164,11 @@ class Vocabulary:
                 found["~" + form] = min(found.get("~" + form, z), z)
         return matched, sum(max(0.0, self.COMMON_ZIPF - z) for z in found.values())
 
+    @cached_property
+    def form_list(self) -> list[str]:
+        """The corpus words in their stored order (the rows of `KeywordIndex.form_vectors` and of alignments)."""
+        return list(self.forms)
+
     def matched_terms(self, query: str) -> int:
         return self.assess(query)[0]
 
@@ -185,6 +190,7 @@ class KeywordIndex:
     vocabulary: Vocabulary
     form_vectors: np.ndarray | None = None  # [forms, dim]: each corpus word embedded alone (index.ranking.alignment)
     gloss_arrays: dict[str, np.ndarray] | None = field(default=None, compare=False)  # English forms → French words, packed
+    alignment_arrays: dict[str, np.ndarray] | None = field(default=None, compare=False)  # English forms → corpus words (alignment.py)
 
     @classmethod
     def fit(cls, texts: list[str], language: str = "fr", lexicon: str = "") -> "KeywordIndex":
@@ -200,6 +206,15 @@ class KeywordIndex:
             return {}
         return Glosses(self.gloss_arrays)
 
+    @cached_property
+    def alignments(self):
+        """English form → (corpus word row, cosine), index.ranking.alignment; None for a build made before them."""
+        if self.alignment_arrays is None:
+            return None
+        from .alignment import Alignments
+
+        return Alignments(self.alignment_arrays)
+
     def to_arrays(self) -> dict[str, np.ndarray]:
         n, v = self.ngrams, self.vocabulary
         arrays = {"format": np.array(self.FORMAT), "grams": np.array(list(n.grams), dtype=str), "idf": n.idf,
@@ -210,6 +225,7 @@ class KeywordIndex:
             arrays[name] = np.array(list(table), dtype=str)
             arrays[name + "_zipf"] = np.array(list(table.values()), dtype=np.float64)
         arrays.update(self.gloss_arrays or {})
+        arrays.update(self.alignment_arrays or {})
         if self.form_vectors is not None:
             arrays["form_vectors"] = self.form_vectors.astype(np.float16)  # half the size; cosines to ~1e-3
         return arrays
@@ -225,10 +241,12 @@ class KeywordIndex:
         tables = [dict(zip(a[name].tolist(), a[name + "_zipf"].tolist())) for name in ("forms", "stems", "common")]
         vectors = a["form_vectors"].astype(np.float32) if "form_vectors" in a else None
         glosses = {k: a[k] for k in GLOSS_ARRAYS} if GLOSS_ARRAYS[0] in a else None  # builds before the lexicon: none
-        return cls(ngrams, Vocabulary(*tables, str(a["language"])), vectors, glosses)
+        aligned = {k: a[k] for k in ALIGNMENT_ARRAYS} if ALIGNMENT_ARRAYS[0] in a else None  # builds before session 8: none
+        return cls(ngrams, Vocabulary(*tables, str(a["language"])), vectors, glosses, aligned)
 
 
 GLOSS_ARRAYS = ("gloss_forms", "gloss_words", "gloss_indptr", "gloss_ids")
+ALIGNMENT_ARRAYS = ("align_forms", "align_targets", "align_cosines")  # as index.ranking.alignment.align packs them
 
 
 def _gloss_arrays(lexicon: str, ngrams: CharNgramIndex) -> dict[str, np.ndarray] | None:

@@ -18,6 +18,7 @@ senses ("fire" → "partir, licencier, feu, tirer") tie off-topic questions to a
 from __future__ import annotations
 
 import gzip
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -66,15 +67,27 @@ def read_dictd(path: str | Path) -> dict[str, list[str]]:
 def english_forms(headwords: Iterable[str]) -> dict[str, set[str]]:
     """Inflected English form → the headwords it may be a form of ("fired" → {"fire"}, "left" → {"left", "leave"}),
     from simplemma's English dictionary; every headword is a form of itself."""
-    from simplemma.strategies.dictionaries import DefaultDictionaryFactory
-
     heads = set(headwords)
     forms: dict[str, set[str]] = {h: {h} for h in heads}
-    for form, lemma in DefaultDictionaryFactory().get_dictionary("en").items():
-        form, lemma = form.casefold(), lemma.casefold()
-        if lemma in heads and form != lemma and " " not in form:
+    for form, lemma in _english_lemmas():
+        if lemma in heads:
             forms.setdefault(form, set()).add(lemma)
     return forms
+
+
+def forget_english_lemmas() -> None:
+    """Frees the table `english_forms` keeps while a build runs (~17 MB)."""
+    _english_lemmas.cache_clear()
+
+
+@lru_cache(maxsize=1)
+def _english_lemmas() -> tuple[tuple[str, str], ...]:
+    """simplemma's English (form, lemma) pairs, casefolded, one-word forms other than the lemma: read once per
+    process (a build asks twice, for the glosses and for the alignments)."""
+    from simplemma.strategies.dictionaries import DefaultDictionaryFactory
+
+    pairs = ((form.casefold(), lemma.casefold()) for form, lemma in DefaultDictionaryFactory().get_dictionary("en").items())
+    return tuple((form, lemma) for form, lemma in pairs if form != lemma and " " not in form)
 
 
 def corpus_glosses(dictionary: str | Path, relevant: Callable[[str], bool]) -> dict[str, tuple[str, ...]]:
