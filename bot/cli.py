@@ -85,6 +85,9 @@ def _parser() -> argparse.ArgumentParser:
     info.set_defaults(handler=_index_info)
     rollback = index.add_parser("rollback", parents=[common], help="make the previous build current again")
     rollback.set_defaults(handler=_index_rollback)
+    push = index.add_parser("push", parents=[common], help="copy the current file build of the data dir into "
+                            "PostgreSQL (--database-url), embedding nothing, and make it current there")
+    push.set_defaults(handler=_index_push)
 
     ask = commands.add_parser("ask", parents=[common], help="answer a question with quotes from the article")
     ask.add_argument("question", help="the question, or - to read one question per line from stdin")
@@ -128,19 +131,25 @@ def _index_build(args: argparse.Namespace) -> int:
 
 
 def _index_info(args: argparse.Namespace) -> int:
-    from index import store
+    from index.backends import current_manifest
 
-    settings = _settings(args)
-    manifest = store.read_manifest(settings.data_dir)
-    print(json.dumps(manifest, indent=2, ensure_ascii=False))
+    print(json.dumps(current_manifest(_settings(args)), indent=2, ensure_ascii=False))
     return 0
 
 
 def _index_rollback(args: argparse.Namespace) -> int:
-    from index import store
+    from index.backends import rollback
 
-    now, was = store.roll_back(_settings(args).data_dir)
+    now, was = rollback(_settings(args))
     print(f"current build is now {now} (was {was})")
+    return 0
+
+
+def _index_push(args: argparse.Namespace) -> int:
+    from index.backends import push
+
+    build_id, passages = push(_settings(args))
+    print(f"pushed {build_id}: {passages} passages, made current in the database (nothing embedded)")
     return 0
 
 

@@ -127,7 +127,7 @@ def _report(outcomes) -> tuple[int, int]:
 
 
 def corpus_sync(args: argparse.Namespace) -> int:
-    from index import store
+    from index.backends import current_manifest
     from index.corpus import feed_registry
     from index.corpus.fingerprint import corpus_hash
 
@@ -156,7 +156,8 @@ def corpus_sync(args: argparse.Namespace) -> int:
     if args.no_build:
         return 1 if failed else 0
     try:
-        up_to_date = store.read_manifest(settings.data_dir).get("corpus_hash") == corpus_hash(settings.corpus_dir)
+        built_from = current_manifest(settings).get("corpus_hash")  # files or PostgreSQL (index.backends)
+        up_to_date = built_from == corpus_hash(settings.corpus_dir)
     except VerbatimError:
         up_to_date = False
     if up_to_date:

@@ -1,4 +1,7 @@
-"""Corpus → passages → vectors → a new current build. The only writer of the data directory."""
+"""Corpus → passages → vectors → a new current build: the one place that decides what a build contains.
+
+Where it is written (files or PostgreSQL) is index.backends' choice; this module only hands it over.
+"""
 from __future__ import annotations
 
 import time
@@ -7,6 +10,7 @@ from datetime import datetime, timezone
 from typing import Callable
 
 from . import store
+from .backends import build_target
 from .chunking import ChunkerParams, chunk_document, sentence_spans
 from .corpus.fingerprint import corpus_hash
 from .corpus.loader import load_corpus
@@ -70,8 +74,9 @@ def build_index(settings: Settings, embedder: Embedder | None = None, progress: 
 
     embedder = embedder or make_embedder(settings.embedder, settings.model)
     lap("model")
-    with store.build_lock(settings.data_dir):
-        store.clean_partials(settings.data_dir)
+    with build_target(settings) as target:  # files or PostgreSQL (index.backends), its lock held
+        build_id = store.new_build_id()
+        target.begin(build_id, embedder.dim)  # PostgreSQL: recorded as `writing`, so a killed build is cleaned up
         fingerprint = corpus_hash(settings.corpus_dir)
         docs = load_corpus(settings.corpus_dir)
         lap("corpus")
@@ -111,7 +116,6 @@ def build_index(settings: Settings, embedder: Embedder | None = None, progress: 
                 keywords.alignment_arrays = align(english, encoder.vectors("query", list(english)),
                                                   keywords.form_vectors)
             lap("cache")
-            build_id = store.new_build_id()
             manifest = {
                 "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 "embedder": embedder.backend,
@@ -128,12 +132,12 @@ def build_index(settings: Settings, embedder: Embedder | None = None, progress: 
                 "packages": store.package_versions(),
                 "embedding_cache": {"embedded": encoder.embedded, "reused": encoder.reused},
             }
-            store.write_build(settings.data_dir, build_id, manifest, passages, spans, passage_vectors, sentence_vectors,
-                              keywords, b"".join(encoder.keys + list(dict.fromkeys(count_tokens.used))))
+            target.write(build_id, manifest, docs, passages, spans, passage_vectors, sentence_vectors, keywords,
+                         b"".join(encoder.keys + list(dict.fromkeys(count_tokens.used))))
             lap("write")
-            removed = store.prune(settings.data_dir, settings.keep_builds)
+            removed = target.prune(settings.keep_builds)
             if cache is not None:
-                cache.prune(store.used_embedding_keys(settings.data_dir))
+                cache.prune(target.used_embedding_keys())
             lap("prune")
         finally:
             forget_english_lemmas()  # a bot that rebuilds in its own process does not keep them

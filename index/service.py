@@ -13,12 +13,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import store
+from .backends import index_source
 from .ranking.alignment import translations
 from .answer import compose_answer
 from .corpus.fingerprint import corpus_hash
 from .embedders import Embedder, make_embedder
 from .catalogue import catalogue
-from .errors import IndexMismatch, IndexMissing, UnknownArticle, VerbatimError
+from .errors import DatabaseUnavailable, IndexMismatch, IndexMissing, UnknownArticle, VerbatimError
 from .language import detect_language
 from .model import Answer, ArticleInfo, Scope
 from .preflight import check_build_possible
@@ -40,8 +41,9 @@ class _Loaded:
 
 
 class Retriever:
-    def __init__(self, settings: Settings, embedder: Embedder, loaded: _Loaded):
+    def __init__(self, settings: Settings, embedder: Embedder, loaded: _Loaded, source=None):
         self.settings = settings
+        self._source = source or index_source(settings)  # files or PostgreSQL (index.backends)
         self.embedder = embedder
         self._loaded = loaded
         self._encode_lock = threading.Lock()
@@ -50,20 +52,28 @@ class Retriever:
     @classmethod
     def open(cls, settings: Settings | None = None, build_if_missing: bool = True,
              on_build: "callable | None" = None, progress: Progress | None = None) -> "Retriever":
-        """Loads the current build; with none yet, builds one first (calling `on_build()` to say so)."""
+        """Loads the current build (from files, or from PostgreSQL when `settings.database_url` is set); with
+        none yet, builds one first (calling `on_build()` to say so). The database down is a one-line
+        DatabaseUnavailable naming it (password hidden)."""
         settings = settings or Settings.from_env()
-        if build_if_missing and store.current_build_id(settings.data_dir) is None:
-            check_build_possible(settings.data_dir, settings.corpus_dir)  # before the model loads
-        embedder = make_embedder(settings.embedder, settings.model)
-        if store.current_build_id(settings.data_dir) is None:
-            if not build_if_missing:
-                raise IndexMissing(f"no index in {settings.data_dir}: run `verbatim index build`")
-            if on_build:
-                on_build()
-            from .build import build_index  # chunking and corpus parsing: only builds pay for their imports
+        source = index_source(settings)
+        try:
+            current = source.current_build_id()
+            if build_if_missing and current is None:
+                check_build_possible(settings.data_dir, settings.corpus_dir)  # before the model loads
+            embedder = make_embedder(settings.embedder, settings.model)
+            if current is None:
+                if not build_if_missing:
+                    raise IndexMissing(f"no index in {source.where}: run `verbatim index build`")
+                if on_build:
+                    on_build()
+                from .build import build_index  # chunking and corpus parsing: only builds pay for their imports
 
-            build_index(settings, embedder, progress)
-        return cls(settings, embedder, _load(settings, embedder, None))
+                build_index(settings, embedder, progress)
+            return cls(settings, embedder, _load(settings, embedder, source, None), source)
+        except BaseException:
+            source.close()
+            raise
 
     @property
     def build_id(self) -> str:
@@ -132,18 +142,33 @@ class Retriever:
         return replace(ranked, second_look=True)
 
     def refresh(self) -> bool:
-        """Switches to a newer current build if there is one; on any failure keeps serving the old one."""
+        """Switches to a newer current build if there is one; on any failure keeps serving the old one.
+
+        On PostgreSQL the first call also starts listening for `NOTIFY verbatim_build`, so a process that
+        polls (the bot does) picks up a new build as soon as it is made current, between its polls.
+        """
+        self._source.listen(self._refresh_quietly)
         with self._refresh_lock:
-            current = store.current_build_id(self.settings.data_dir)
+            try:
+                current = self._source.current_build_id()  # one small query on PostgreSQL, a readlink on files
+            except DatabaseUnavailable as e:
+                log.warning("keeping index build %s: cannot check for a newer build: %s", self.build_id, e)
+                return False
             if current is None or current == self.build_id:
                 return False
             try:
-                self._loaded = _load(self.settings, self.embedder, current, check_corpus=False)
+                self._loaded = _load(self.settings, self.embedder, self._source, current, check_corpus=False)
             except VerbatimError as e:
                 log.warning("keeping index build %s: build %s cannot be loaded: %s", self.build_id, current, e)
                 return False
             log.info("switched from index build %s to %s", self.build_id, current)
             return True
+
+    def _refresh_quietly(self) -> None:
+        try:
+            self.refresh()
+        except Exception:  # noqa: BLE001 - a listener thread must not die of one bad refresh
+            log.exception("refreshing the index build after a notification failed")
 
     def rebuild(self, progress: Progress | None = None) -> BuildSummary:
         from .build import build_index
@@ -152,9 +177,13 @@ class Retriever:
         self.refresh()
         return summary
 
+    def close(self) -> None:
+        """Closes the database connection the refresh poll keeps (nothing to do on files)."""
+        self._source.close()
 
-def _load(settings: Settings, embedder: Embedder, build_id: str | None, check_corpus: bool = True) -> _Loaded:
-    stored = store.load_build(settings.data_dir, build_id)
+
+def _load(settings: Settings, embedder: Embedder, source, build_id: str | None, check_corpus: bool = True) -> _Loaded:
+    stored = source.load(build_id)
     check_compatible(stored.manifest, embedder, settings.corpus_dir if check_corpus else None)
     return _Loaded(stored, Ranker(stored, Weights.from_settings(settings)), catalogue(stored.passages))
 

@@ -5,6 +5,7 @@ import os
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -97,3 +98,43 @@ def two_article_retriever(two_article_settings):
     from index.service import Retriever
 
     return Retriever.open(two_article_settings, build_if_missing=False)
+
+
+@dataclass(frozen=True)
+class Backend:
+    """Where a contract test's index lives: `data_dir` and `env` for `run_cli`, `settings` for in-process use."""
+
+    name: str
+    data_dir: Path
+    env: dict
+    settings: Settings
+
+
+@pytest.fixture(scope="session")
+def pushed_database_url(pg_server, built_settings) -> str:
+    """A database holding the session's file build, copied by `index push` (so the same build id)."""
+    from index.backends import push
+
+    url = pg_server.create_database("contract")
+    push(built_settings.with_(database_url=url))
+    return url
+
+
+@pytest.fixture(params=["files", "postgres"])
+def backend(request, built_settings) -> Backend:
+    """The contract tests run over both backends: the same build in files and in PostgreSQL."""
+    if request.param == "files":
+        return Backend("files", built_settings.data_dir, {}, built_settings)
+    url = request.getfixturevalue("pushed_database_url")
+    return Backend("postgres", built_settings.data_dir, {"VERBATIM_DATABASE_URL": url},
+                   built_settings.with_(database_url=url))
+
+
+@pytest.fixture
+def backend_retriever(backend):
+    """A Retriever over the `backend` fixture's build (files, or the same build in PostgreSQL)."""
+    from index.service import Retriever
+
+    retriever = Retriever.open(backend.settings, build_if_missing=False)
+    yield retriever
+    retriever.close()

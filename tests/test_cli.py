@@ -1,4 +1,7 @@
-"""The `verbatim` command line as a user meets it: the JSON contract, human answers, bad input."""
+"""The `verbatim` command line as a user meets it: the JSON contract, human answers, bad input.
+
+Tests taking `backend` run twice: on the file build and on the same build in PostgreSQL (conftest.py).
+"""
 from __future__ import annotations
 
 import json
@@ -12,9 +15,10 @@ from .conftest import CORPUS_DIR, SEED_PAGE, run_cli
 PASSAGE_KEYS = {"rank", "score", "text", "citation", "location"}
 
 
-def test_json_batch_contract(built_settings):
+def test_json_batch_contract(backend):
     questions = ["Qui est Emmett Shear ?", "Did Greg Brockman resign?", "What is the best pizza topping?"]
-    result = run_cli("ask", "--json", "-", data_dir=built_settings.data_dir, stdin="\n".join(questions) + "\n")
+    result = run_cli("ask", "--json", "-", data_dir=backend.data_dir, extra_env=backend.env,
+                     stdin="\n".join(questions) + "\n")
     assert result.returncode == 0, result.stderr
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert [r["question"] for r in rows] == questions
@@ -32,11 +36,11 @@ def test_json_batch_contract(built_settings):
     assert "Twitch" in rows[0]["passages"][0]["text"]
 
 
-def test_every_quoted_passage_is_verbatim_document_text(built_settings):
+def test_every_quoted_passage_is_verbatim_document_text(backend):
     from index.corpus.loader import load_corpus
 
     texts = {d.id: d.text for d in load_corpus(CORPUS_DIR)}
-    result = run_cli("ask", "--json", "-", data_dir=built_settings.data_dir,
+    result = run_cli("ask", "--json", "-", data_dir=backend.data_dir, extra_env=backend.env,
                      stdin="Que reproche le conseil à Sam Altman ?\nWhat chips did Microsoft show?\n")
     for row in map(json.loads, result.stdout.splitlines()):
         for p in row["passages"]:
@@ -44,17 +48,18 @@ def test_every_quoted_passage_is_verbatim_document_text(built_settings):
             assert texts[loc["doc_id"]][loc["start"]:loc["end"]] == p["text"]
 
 
-def test_human_answer_in_french_and_english(built_settings):
-    fr = run_cli("ask", "Qui est Emmett Shear ?", data_dir=built_settings.data_dir)
+def test_human_answer_in_french_and_english(backend):
+    fr = run_cli("ask", "Qui est Emmett Shear ?", data_dir=backend.data_dir, extra_env=backend.env)
     assert fr.returncode == 0, fr.stderr
     assert fr.stdout.startswith("D’après l’article") and "co-fondateurs de Twitch" in fr.stdout
     assert "Article · La deuxième saison commence" in fr.stdout
-    en = run_cli("ask", "Who is Emmett Shear?", data_dir=built_settings.data_dir)
+    en = run_cli("ask", "Who is Emmett Shear?", data_dir=backend.data_dir, extra_env=backend.env)
     assert en.stdout.startswith("From the article") and "Twitch" in en.stdout
 
 
-def test_scope_restricts_to_comments(built_settings):
-    result = run_cli("ask", "--json", "--scope", "comments", "Microsoft et OpenAI", data_dir=built_settings.data_dir)
+def test_scope_restricts_to_comments(backend):
+    result = run_cli("ask", "--json", "--scope", "comments", "Microsoft et OpenAI", data_dir=backend.data_dir,
+                     extra_env=backend.env)
     row = json.loads(result.stdout)
     assert {p["location"]["kind"] for p in row["passages"]} == {"comment"}
     assert all(p["citation"].startswith("Commentaire") for p in row["passages"])
@@ -90,8 +95,8 @@ def test_bad_questions_get_one_clear_line(built_settings, question, message):
     assert result.stderr.count("\n") == 1 and message in result.stderr
 
 
-def test_bad_line_in_a_batch_does_not_lose_the_others(built_settings):
-    result = run_cli("ask", "--json", "-", data_dir=built_settings.data_dir,
+def test_bad_line_in_a_batch_does_not_lose_the_others(backend):
+    result = run_cli("ask", "--json", "-", data_dir=backend.data_dir, extra_env=backend.env,
                      stdin="Qui est Emmett Shear ?\n" + "y" * 10_000 + "\nQui est Jakub Pachocki ?\n")
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(rows) == 3 and "error" in rows[1] and rows[2]["passages"]

@@ -1,4 +1,4 @@
-"""The Retriever facade: batches answer exactly like single questions."""
+"""The Retriever facade: batches answer exactly like single questions, on both backends (files, PostgreSQL)."""
 from __future__ import annotations
 
 import pytest
@@ -6,7 +6,8 @@ import pytest
 from index.errors import BadQuestion
 
 
-def test_ask_many_matches_ask(retriever):
+def test_ask_many_matches_ask(backend_retriever):
+    retriever = backend_retriever
     questions = ["Qui est Emmett Shear ?", "Did Greg Brockman resign?", "What is the best pizza topping?"]
     batch = retriever.ask_many(questions)
     assert [a.question for a in batch] == questions
@@ -16,6 +17,7 @@ def test_ask_many_matches_ask(retriever):
         assert answer.answered == single.answered and answer.language == single.language
 
 
-def test_ask_many_refuses_a_bad_question_before_any_work(retriever):
+def test_ask_many_refuses_a_bad_question_before_any_work(backend_retriever):
+    retriever = backend_retriever
     with pytest.raises(BadQuestion):
         retriever.ask_many(["Qui est Emmett Shear ?", ""])

@@ -1,6 +1,9 @@
 """Opening connections with errors a user can act on: the URL shown without its password, and what to do."""
 from __future__ import annotations
 
+from contextlib import contextmanager
+from typing import Iterator
+
 from ..errors import ConfigError, DatabaseUnavailable
 from .url import is_database_url, redacted
 
@@ -43,3 +46,13 @@ def _password(url: str) -> str:
         return unquote(urlsplit(url).password or "")
     except ValueError:
         return ""
+
+
+@contextmanager
+def database_errors(url: str) -> Iterator[None]:
+    """Turns a driver error met while using the database into DatabaseUnavailable (one line, no password)."""
+    psycopg = psycopg_module()
+    try:
+        yield
+    except psycopg.Error as e:
+        raise DatabaseUnavailable(f"the database at {redacted(url)} failed: {_first_line(e, url)}") from None
