@@ -1,5 +1,8 @@
 """The bot: a `commands.Bot` that loads the cog in `setup_hook` and syncs commands only when they change.
 
+With shards configured (`verbatim run --shards N --shard-ids …`) it is the same bot on discord.py's
+`AutoShardedBot`, which opens one gateway session per shard of this process (see shards.py).
+
 Pings are off for every message (`AllowedMentions.none()`): an answer echoes user text and
 article text, and neither may ever notify anyone.
 """
@@ -15,6 +18,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
+import aiohttp
 import discord
 from discord.ext import commands
 
@@ -29,6 +33,7 @@ from .gateway import use_api_base, use_gateway_of
 from .inflight import InFlight
 from .limits import Limits, LimitsGate
 from .loop_monitor import LoopMonitor
+from .shards import status_file_name
 from index.errors import DatabaseUnavailable
 from index.private_files import private_dir, write_private
 from .translations import FrenchDescriptions
@@ -67,6 +72,7 @@ class VerbatimBot(commands.Bot):
             intents=intents_for(config),
             allowed_mentions=discord.AllowedMentions.none(),
             help_command=None,
+            **(config.shards.client_options() if config.shards else {}),
         )
         self.config = config
         self.data_dir = data_dir
@@ -83,7 +89,7 @@ class VerbatimBot(commands.Bot):
             self.answers = AnswersKeeper(store_path, store=shared.answers)
             self.bindings = shared.bindings
             self.limits = LimitsGate(shared.limits, shared=True)
-        self.monitor = LoopMonitor(data_dir / "discord" / "status.json", self._status)
+        self.monitor = LoopMonitor(data_dir / "discord" / status_file_name(config.shards), self._status)
         self.inflight = InFlight()
         self._refresher: asyncio.Task | None = None
         self._closed_parts = False
@@ -92,13 +98,23 @@ class VerbatimBot(commands.Bot):
         self.tree.error(on_app_command_error)
         self._button_patterns = [item.__discord_ui_compiled_template__ for item in DYNAMIC_ITEMS]
 
+    def _connected(self) -> bool:
+        return self.is_ready() and not self.is_closed()
+
     def _status(self) -> dict:
-        return {"ready": self.is_ready() and not self.is_closed(), "build_id": self.worker.build_id,
+        return {"ready": self._connected(), "build_id": self.worker.build_id, **self._shards_status(),
                 "pending": self.worker.pending, "answered": self.worker.answered,
                 "in_flight": len(self.inflight), "closing": self.inflight.closing,
                 "latency_ms": round(self.latency * 1000, 1) if math.isfinite(self.latency) else None}
 
+    def _shards_status(self) -> dict:
+        return {}
+
+    def _running(self) -> str:
+        return "one unsharded session"
+
     async def setup_hook(self) -> None:
+        log.info("gateway: %s", self._running())
         self.monitor.start()
         if self.config.api_base:
             await use_gateway_of(self.http)
@@ -120,7 +136,7 @@ class VerbatimBot(commands.Bot):
         return
 
     async def on_ready(self) -> None:
-        log.info("ready as %s in %d guild(s)", self.user, len(self.guilds))
+        log.info("ready as %s in %d guild(s), %s", self.user, len(self.guilds), self._running())
         # Everything loaded so far lives as long as the process: keep the garbage collector from
         # walking it again on every full collection (those walks are event-loop stalls).
         gc.freeze()
@@ -194,3 +210,50 @@ class VerbatimBot(commands.Bot):
         self.bindings.close()
         if self.shared is not None:
             self.shared.close()
+
+
+class ShardedVerbatimBot(VerbatimBot, commands.AutoShardedBot):
+    """The same bot on discord.py's AutoShardedBot: one gateway session per shard of `config.shards`.
+
+    commands.Bot and commands.AutoShardedBot add nothing of their own to their bases, so this class is
+    VerbatimBot with AutoShardedClient's connection handling (its MRO puts AutoShardedClient before Client).
+    """
+
+    def _connected(self) -> bool:
+        """Every shard of this process holds a session (discord.py's ready alone stays set when one drops)."""
+        return super()._connected() and all(not shard.is_closed() for shard in self.shards.values()) \
+            and len(self.shards) == len(self.config.shards.ids)
+
+    def _shards_status(self) -> dict:
+        shards = self.config.shards
+        per_shard = {str(i): len([g for g in self.guilds if g.shard_id == i]) for i in shards.ids}
+        return {"shards": list(shards.ids), "shard_count": shards.count, "shard_guilds": per_shard}
+
+    def _running(self) -> str:
+        return self.config.shards.describe()
+
+    async def setup_hook(self) -> None:
+        await super().setup_hook()
+        await self._compare_with_recommended()
+
+    async def _compare_with_recommended(self) -> None:
+        """Say when Discord recommends more shards than configured (it refuses sessions past 2,500 guilds)."""
+        try:
+            recommended, _, _ = await self.http.get_bot_gateway()
+        except (discord.DiscordException, OSError, aiohttp.ClientError) as e:
+            log.info("could not ask Discord for its recommended shard count (%s); running %s", e, self._running())
+            return
+        if recommended > self.config.shards.count:
+            log.warning("Discord recommends %d shards for this bot; running %s: raise VERBATIM_DISCORD_SHARDS "
+                        "(--shards) in every process", recommended, self._running())
+        else:
+            log.info("Discord recommends %d shard(s); running %s", recommended, self._running())
+
+    async def on_shard_ready(self, shard_id: int) -> None:
+        guilds = sum(1 for g in self.guilds if g.shard_id == shard_id)
+        log.info("shard %d of %d ready with %d guild(s)", shard_id, self.config.shards.count, guilds)
+
+
+def make_bot(config: BotConfig, **parts) -> VerbatimBot:
+    """The sharded bot when shards are configured, else the plain one-session bot, exactly as before."""
+    return (ShardedVerbatimBot if config.shards else VerbatimBot)(config, **parts)

@@ -11,6 +11,8 @@ from pathlib import Path
 
 from index.errors import ConfigError
 
+from .shards import Shards, shards_from
+
 TOKEN_HELP = (
     "no Discord bot token: set DISCORD_TOKEN in the environment or in a .env file "
     "(Discord Developer Portal → your application → Bot → Reset Token)"
@@ -82,9 +84,12 @@ class BotConfig:
     refresh_seconds: float  # how often the worker looks for a newer index build
     shutdown_grace: float  # seconds SIGTERM leaves answers in flight to finish (fits Docker's 10 s stop timeout)
     api_base: str | None  # tests only: a loopback Discord stand-in
+    shards: Shards | None = None  # None: one unsharded gateway session (see shards.py)
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None, dotenv: Path | None = Path(".env")) -> "BotConfig":
+    def from_env(cls, env: dict[str, str] | None = None, dotenv: Path | None = Path(".env"), *,
+                 shard_count: str | None = None, shard_ids: str | None = None) -> "BotConfig":
+        """`shard_count`/`shard_ids`: `verbatim run --shards/--shard-ids`, which win over the environment."""
         merged = read_dotenv(dotenv) if dotenv else {}
         merged.update(os.environ if env is None else env)
         token = merged.get("DISCORD_TOKEN", "").strip()
@@ -113,6 +118,7 @@ class BotConfig:
             refresh_seconds=_num(merged, "VERBATIM_DISCORD_REFRESH_SECONDS", 10.0, positive=True),
             shutdown_grace=_num(merged, "VERBATIM_DISCORD_SHUTDOWN_GRACE", DEFAULT_SHUTDOWN_GRACE),
             api_base=api_base,
+            shards=shards_from(merged, shard_count, shard_ids),
         )
 
     def allows(self, guild_id: int | None, channel_id: int | None, parent_id: int | None = None) -> bool:

@@ -27,12 +27,28 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("bot.discord_app")
 
+# Gateway close codes that mean the shard settings are wrong for this bot (a fix, not a retry).
+SHARDING_REFUSALS = {
+    4010: "Discord refused the shard this process identified with (4010 invalid shard): check --shards and "
+          "--shard-ids (VERBATIM_DISCORD_SHARDS, VERBATIM_DISCORD_SHARD_IDS)",
+    4011: "Discord requires sharding for this bot (4011: it is in too many servers for one session): run with "
+          "--shards N (VERBATIM_DISCORD_SHARDS), N at least what Discord recommends",
+}
+
+
+def gateway_refusal(e: "discord.ConnectionClosed") -> str:
+    """One line for a gateway session Discord closed for good."""
+    known = SHARDING_REFUSALS.get(e.code)
+    if known:
+        return known
+    return f"Discord closed the gateway connection (code {e.code}{': ' + e.reason if e.reason else ''})"
+
 
 async def serve(config: BotConfig, settings: "Settings", force_sync: bool = False) -> None:
     from index.service import Retriever
     from stores import open_shared_state
 
-    from .client import VerbatimBot
+    from .client import make_bot
 
     # With a database URL: connect first, so a database that is down stops the start with one line
     # naming it (password hidden), before anything talks to Discord.
@@ -40,8 +56,8 @@ async def serve(config: BotConfig, settings: "Settings", force_sync: bool = Fals
                                      guild_limit=config.guild_limit, guild_window=config.guild_window)
     if shared is not None:
         log.info("answers, votes, limits and article bindings shared through %s", shared.where)
-    bot = VerbatimBot(config, data_dir=settings.data_dir, max_question_chars=settings.max_question_chars,
-                      open_retriever=lambda: Retriever.open(settings), shared=shared)
+    bot = make_bot(config, data_dir=settings.data_dir, max_question_chars=settings.max_question_chars,
+                   open_retriever=lambda: Retriever.open(settings), shared=shared)
     if force_sync:
         (settings.data_dir / "discord" / "commands.sha256").unlink(missing_ok=True)
 
@@ -82,7 +98,8 @@ def main(args: "Settings | argparse.Namespace | list[str] | None" = None,
     discord.utils.setup_logging(level=logging.INFO)
     try:
         settings = settings or Settings.from_env()
-        config = BotConfig.from_env()
+        config = BotConfig.from_env(shard_count=getattr(args, "shards", None),
+                                    shard_ids=getattr(args, "shard_ids", None))
         asyncio.run(serve(config, settings, force_sync=force_sync))
     except VerbatimError as e:
         print(f"verbatim run: {e}", file=sys.stderr)
@@ -95,6 +112,9 @@ def main(args: "Settings | argparse.Namespace | list[str] | None" = None,
         print("verbatim run: answer channels need the Message Content intent: enable it in the Developer Portal "
               "(Bot → Privileged Gateway Intents) or unset VERBATIM_DISCORD_ANSWER_CHANNELS", file=sys.stderr)
         return 2
+    except discord.ConnectionClosed as e:
+        print(f"verbatim run: {gateway_refusal(e)}", file=sys.stderr)
+        return 2 if e.code in SHARDING_REFUSALS else 1
     except (aiohttp.ClientError, OSError) as e:
         print(f"verbatim run: cannot reach Discord ({e.__class__.__name__}: {e}); check the network and retry",
               file=sys.stderr)

@@ -37,14 +37,15 @@ def bot_env(standin: DiscordStandIn, data_dir: Path, corpus_dir: Path, **extra: 
 
 
 class BotProcess:
-    def __init__(self, env: dict[str, str], workdir: Path, log_path: Path):
-        self.env, self.workdir, self.log_path = env, workdir, log_path
+    def __init__(self, env: dict[str, str], workdir: Path, log_path: Path, args: tuple[str, ...] = ()):
+        """`args`: options of `verbatim run` (e.g. `--shards 2 --shard-ids 1`)."""
+        self.env, self.workdir, self.log_path, self.args = env, workdir, log_path, tuple(args)
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> "BotProcess":
         log = open(self.log_path, "ab")
         # cwd is a scratch directory so a developer's .env is never picked up by the tests.
-        self.proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], cwd=self.workdir, env=self.env,
+        self.proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "run", *self.args], cwd=self.workdir, env=self.env,
                                      stdout=log, stderr=subprocess.STDOUT)
         log.close()
         return self
@@ -70,8 +71,21 @@ class BotProcess:
         except OSError:
             return ""
 
+    def status_path(self) -> Path:
+        """Where this process writes its status: named after its shards, as the health check finds it."""
+        import argparse
+
+        from bot.discord_app.options import add_arguments
+        from bot.discord_app.shards import shards_from, status_file_name
+
+        parser = argparse.ArgumentParser()
+        add_arguments(parser)
+        options = parser.parse_args(list(self.args))
+        name = status_file_name(shards_from(self.env, options.shards, options.shard_ids))
+        return Path(self.env["VERBATIM_DATA_DIR"]) / "discord" / name
+
     def status(self) -> dict:
-        path = Path(self.env["VERBATIM_DATA_DIR"]) / "discord" / "status.json"
+        path = self.status_path()
         try:
             return json.loads(path.read_text("utf-8"))
         except (OSError, ValueError):
@@ -103,10 +117,11 @@ def wait_connected(standin: DiscordStandIn, proc: BotProcess, sessions: int, tim
 
 
 @contextmanager
-def connected_bot(standin: DiscordStandIn, env: dict[str, str], workdir: Path) -> Iterator[BotProcess]:
+def connected_bot(standin: DiscordStandIn, env: dict[str, str], workdir: Path,
+                  args: tuple[str, ...] = ()) -> Iterator[BotProcess]:
     """The real `verbatim run`, connected to the stand-in; SIGTERM afterwards (if a test has not already
     stopped it), with its log printed when it did not exit 0, so a failing module shows why."""
-    proc = BotProcess(env, workdir, workdir / "bot.log").start()
+    proc = BotProcess(env, workdir, workdir / "bot.log", args).start()
     try:
         wait_connected(standin, proc, sessions=1)
         yield proc

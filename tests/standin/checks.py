@@ -5,6 +5,7 @@ for a test to pass, so a wrong limit on either side shows up.
 https://discord.com/developers/docs/resources/message#create-message
 https://discord.com/developers/docs/resources/message#embed-object-embed-limits
 https://discord.com/developers/docs/interactions/application-commands
+https://discord.com/developers/docs/events/gateway#sharding
 """
 from __future__ import annotations
 
@@ -85,6 +86,19 @@ def check_message(payload: dict, *, creating: bool) -> list[str]:
     if UNESCAPED_MASS_PING.search(content):
         problems.append("content holds an unescaped @everyone/@here")
     return problems
+
+
+def check_identify(payload: dict) -> list[str]:
+    """An IDENTIFY's `shard`: absent (one session, shard 0 of 1) or `[shard_id, num_shards]`, 0 <= id < num."""
+    shard = payload.get("shard")
+    if shard is None:
+        return []
+    if not (isinstance(shard, list) and len(shard) == 2 and all(type(x) is int for x in shard)):
+        return [f"shard must be [shard_id, num_shards], got {shard!r}"]
+    shard_id, count = shard
+    if count < 1 or not 0 <= shard_id < count:
+        return [f"shard {shard_id} of {count} does not exist (0 <= shard_id < num_shards)"]
+    return []
 
 
 def check_callback(body: dict) -> list[str]:

@@ -14,6 +14,14 @@ def snowflake() -> str:
     return str(((int(time.time() * 1000) - DISCORD_EPOCH_MS) << 22) | (next(_counter) & 0x3FFFFF))
 
 
+def snowflake_on_shard(shard_id: int, count: int) -> str:
+    """A fresh snowflake that Discord would route to shard `shard_id` of `count`: `(id >> 22) % count`
+    is its millisecond timestamp modulo the count, so the timestamp is moved back to the nearest fit."""
+    ms = int(time.time() * 1000) - DISCORD_EPOCH_MS
+    ms -= (ms - shard_id) % count
+    return str((ms << 22) | (next(_counter) & 0x3FFFFF))
+
+
 def now_iso() -> str:
     return datetime.now(timezone.utc).isoformat()
 

@@ -3,6 +3,11 @@
 Tests drive it synchronously (`slash`, `click`, `post_message`, `wait_*`); the bot under test is
 the real `verbatim run` process pointed at `api_base`. Every payload the bot sends is checked
 (`checks.py`) and recorded; anything Discord would refuse lands in `violations`.
+
+Shards as Discord runs them: a session IDENTIFYs as shard `[id, count]` (none: `[0, 1]`), gets a READY
+listing only the guilds of that shard, their GUILD_CREATE, and afterwards only their events: guild
+`g` lives on shard `(g >> 22) % count`. Several sessions (of one or several bot processes) can be
+connected at once. `add_guild(shard=(i, n))` makes a guild that lands on a chosen shard.
 """
 from __future__ import annotations
 
@@ -31,6 +36,36 @@ LOADING = 1 << 7
 
 
 @dataclass
+class Guild:
+    """A guild the bot is in: its channels (and threads) by name."""
+
+    id: str
+    name: str
+    locale: str
+    channels: dict[str, str]
+    threads: dict[str, tuple[str, str]] = field(default_factory=dict)  # name -> (thread id, parent channel id)
+
+
+@dataclass
+class Session:
+    """One identified gateway session: shard `[id, count]` of some bot process."""
+
+    ws: web.WebSocketResponse
+    shard: tuple[int, int]
+    number: int  # the stand-in's session count when it identified
+    seq: int = 0
+
+    def carries(self, guild_id: str) -> bool:
+        shard_id, count = self.shard
+        return shard_of(guild_id, count) == shard_id
+
+
+def shard_of(guild_id: str | int, count: int) -> int:
+    """The shard Discord delivers a guild's events on (discord.py computes the same)."""
+    return (int(guild_id) >> 22) % count
+
+
+@dataclass
 class Interaction:
     """One interaction sent to the bot, and everything the bot answered to it."""
 
@@ -45,6 +80,7 @@ class Interaction:
     original: dict | None = None  # the response message as it stands now
     edits: list[dict] = field(default_factory=list)
     followups: list[dict] = field(default_factory=list)
+    guild: str = ""  # the guild it was sent in (its payload may have been broken on purpose)
 
     @property
     def ephemeral(self) -> bool:
@@ -93,10 +129,13 @@ class Sent:
 
 class DiscordStandIn:
     def __init__(self, *, guild_locale: str = "fr", host: str = "127.0.0.1", port: int = 0,
-                 message_content_enabled: bool = True):
-        """`message_content_enabled`: whether the privileged intent is switched on in the "portal"."""
+                 message_content_enabled: bool = True, recommended_shards: int = 1, min_shards: int = 1):
+        """`message_content_enabled`: whether the privileged intent is switched on in the "portal".
+        `recommended_shards`: what `GET /gateway/bot` recommends; `min_shards`: a session identifying with
+        fewer shards is closed with 4011 (sharding required), as Discord does for a bot in many guilds."""
         self.host, self.port = host, port
         self.message_content_enabled = message_content_enabled
+        self.recommended_shards, self.min_shards = recommended_shards, min_shards
         self.token = "standin.bot.token"
         self.app_id = o.snowflake()
         self.bot_user = o.user(self.app_id, "Verbatim", bot=True)
@@ -105,6 +144,9 @@ class DiscordStandIn:
         self.threads: dict[str, tuple[str, str]] = {}  # name -> (thread id, parent channel id)
         self.role_id = o.snowflake()
         self.guild_locale = guild_locale
+        # The first guild is the default of every method below; its channels and threads are these dicts.
+        self.guilds: dict[str, Guild] = {
+            self.guild_id: Guild(self.guild_id, "Stand-in guild", guild_locale, self.channels, self.threads)}
         self.violations: list[str] = []
         self.requests: list[tuple[str, str, float]] = []
         self.command_syncs: list[tuple[str, list]] = []
@@ -116,11 +158,12 @@ class DiscordStandIn:
         self.heartbeats: list[float] = []
         self.identifies: list[dict] = []
         self.sessions = 0
+        self.delivered: list[tuple[tuple[int, int], str, str]] = []  # (shard, event, guild id) of guild events
         self.failures: list[Failure] = []
         self.ack_window: float | None = None  # when set, a first response later than this is refused (10062)
         self.expired: list[str] = []  # interactions whose first response came too late
-        self._ws: web.WebSocketResponse | None = None
-        self._seq = 0
+        self._sockets: set[web.WebSocketResponse] = set()  # every open websocket, identified or not
+        self._sessions: list[Session] = []  # identified, still open, oldest first
         self._cond = threading.Condition()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -159,8 +202,8 @@ class DiscordStandIn:
             return
 
         async def shutdown():
-            if self._ws is not None:
-                await self._ws.close()
+            for ws in list(self._sockets):
+                await ws.close()
             await self._runner.cleanup()
 
         asyncio.run_coroutine_threadsafe(shutdown(), self._loop).result(10)
@@ -195,7 +238,7 @@ class DiscordStandIn:
     async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(max_msg_size=0)
         await ws.prepare(request)
-        self._ws, self._seq = ws, 0
+        self._sockets.add(ws)
         await ws.send_json({"op": 10, "d": {"heartbeat_interval": HEARTBEAT_MS}, "s": None, "t": None})
         async for msg in ws:
             if msg.type != WSMsgType.TEXT:
@@ -210,8 +253,8 @@ class DiscordStandIn:
             elif op == 6:  # RESUME: not supported, start a new session
                 await ws.send_json({"op": 9, "d": False, "s": None, "t": None})
             self._changed()
-        if self._ws is ws:
-            self._ws = None
+        self._sockets.discard(ws)
+        self._sessions = [x for x in self._sessions if x.ws is not ws]
         self._changed()
         return ws
 
@@ -224,30 +267,75 @@ class DiscordStandIn:
         if d.get("intents", 0) & INTENT_MESSAGE_CONTENT and not self.message_content_enabled:
             await ws.close(code=4014, message=b"Disallowed intent(s).")
             return
+        problems = checks.check_identify(d)
+        if problems:
+            for problem in problems:
+                self.violation(f"IDENTIFY: {problem}")
+            await ws.close(code=4010, message=b"Invalid shard.")
+            return
+        shard = d.get("shard", [0, 1])
+        if shard[1] < self.min_shards:
+            await ws.close(code=4011, message=b"Sharding required.")
+            return
         self.sessions += 1
+        session = Session(ws, (shard[0], shard[1]), self.sessions)
+        guilds = [g for g in self.guilds.values() if session.carries(g.id)]
         gateway_url = f"ws://{self.host}:{self.port}/gateway"
         await self._dispatch("READY", {
             "v": 10, "user": {**self.bot_user, "verified": True, "mfa_enabled": False, "flags": 0},
-            "guilds": [{"id": self.guild_id, "unavailable": True}], "session_id": f"session-{self.sessions}",
+            "guilds": [{"id": g.id, "unavailable": True} for g in guilds], "session_id": f"session-{self.sessions}",
             "resume_gateway_url": gateway_url, "application": {"id": self.app_id, "flags": 0},
-            "private_channels": [], "relationships": [], "geo_ordered_rtc_regions": [], "shard": [0, 1],
-        }, ws)
-        channels = [o.channel(cid, self.guild_id, name) for name, cid in self.channels.items()]
-        roles = [o.role(self.guild_id, "@everyone"), o.role(self.role_id, "readers")]
-        guild = o.guild(self.guild_id, "Stand-in guild", channels, roles, self.guild_locale, o.member(self.bot_user))
-        guild["threads"] = [o.thread(tid, self.guild_id, parent, name) for name, (tid, parent) in self.threads.items()]
-        await self._dispatch("GUILD_CREATE", guild, ws)
+            "private_channels": [], "relationships": [], "geo_ordered_rtc_regions": [], "shard": list(session.shard),
+        }, session)
+        self._sessions.append(session)
+        for g in guilds:
+            await self._dispatch("GUILD_CREATE", self._guild_object(g), session, guild=g.id)
 
-    async def _dispatch(self, event: str, data: dict, ws=None) -> None:
-        ws = ws or self._ws
-        if ws is None:
-            raise RuntimeError("the bot is not connected to the stand-in gateway")
-        self._seq += 1
-        await ws.send_json({"op": 0, "t": event, "s": self._seq, "d": data})
+    def _guild_object(self, g: Guild) -> dict:
+        channels = [o.channel(cid, g.id, name) for name, cid in g.channels.items()]
+        roles = [o.role(g.id, "@everyone")] + ([o.role(self.role_id, "readers")] if g.id == self.guild_id else [])
+        guild = o.guild(g.id, g.name, channels, roles, g.locale, o.member(self.bot_user))
+        guild["threads"] = [o.thread(tid, g.id, parent, name) for name, (tid, parent) in g.threads.items()]
+        return guild
+
+    def session_for(self, guild_id: str | None = None) -> Session | None:
+        """The session that carries a guild's events (the newest, when a reconnect overlaps the old one)."""
+        guild_id = guild_id or self.guild_id
+        return next((x for x in reversed(self._sessions) if x.carries(guild_id)), None)
+
+    async def _dispatch(self, event: str, data: dict, session: Session | None = None, *,
+                        guild: str | None = None) -> None:
+        """Send an event on `session`, else on the session carrying `guild` (default: the first guild)."""
+        guild = guild or self.guild_id
+        session = session or self.session_for(guild)
+        if session is None:
+            raise RuntimeError(f"no bot session carries guild {guild} on the stand-in gateway "
+                               f"(sessions: {[x.shard for x in self._sessions]})")
+        session.seq += 1
+        if event != "READY":
+            self.delivered.append((session.shard, event, guild))
+        await session.ws.send_json({"op": 0, "t": event, "s": session.seq, "d": data})
 
     @property
     def connected(self) -> bool:
-        return self._ws is not None and bool(self.identifies)
+        return bool(self._sessions) and bool(self.identifies)
+
+    def shards_connected(self) -> list[tuple[int, int]]:
+        """The `[id, count]` of every open session, sorted."""
+        return sorted(x.shard for x in self._sessions)
+
+    def add_guild(self, name: str, *, shard: tuple[int, int] | None = None, locale: str | None = None) -> str:
+        """Another guild with the default's channel names (other ids); `shard=(i, n)`: an id that lands on
+        shard i of n. Announced (GUILD_CREATE) if a session already carries it. Returns its id."""
+        gid = o.snowflake_on_shard(*shard) if shard else o.snowflake()
+        self.guilds[gid] = g = Guild(gid, name, locale or self.guild_locale,
+                                     {c: o.snowflake() for c in self.channels})
+
+        async def announce():
+            if self.session_for(gid) is not None:
+                await self._dispatch("GUILD_CREATE", self._guild_object(g), guild=gid)
+        self._call(announce())
+        return gid
 
     @property
     def message_content_intent(self) -> bool:
@@ -255,7 +343,7 @@ class DiscordStandIn:
 
     def wait_ready(self, sessions: int = 1, timeout: float = 120) -> None:
         """Until the bot has identified `sessions` times and synced or skipped its commands."""
-        self.wait_for(lambda: self.sessions >= sessions and self._ws is not None, timeout, "the bot to connect")
+        self.wait_for(lambda: self.sessions >= sessions and self.connected, timeout, "the bot to connect")
 
     # ----- REST ---------------------------------------------------------------------------------------
 
@@ -319,7 +407,7 @@ class DiscordStandIn:
         if method == "GET" and p == ["oauth2", "applications", "@me"]:
             return js(self._application())
         if method == "GET" and p == ["gateway", "bot"]:
-            return js({"url": f"ws://{self.host}:{self.port}/gateway", "shards": 1,
+            return js({"url": f"ws://{self.host}:{self.port}/gateway", "shards": self.recommended_shards,
                        "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}})
         if method == "PUT" and p[:1] == ["applications"] and p[-1] == "commands":
             return js(self._sync(p, body))
@@ -354,7 +442,7 @@ class DiscordStandIn:
                     else str(cmd["default_member_permissions"]),
                     "dm_permission": cmd.get("dm_permission", True), "nsfw": False}
             if where != "global":
-                full["guild_id"] = self.guild_id
+                full["guild_id"] = p[3]
             self.commands[cmd["name"]] = full
             out.append(full)
         return out
@@ -382,7 +470,7 @@ class DiscordStandIn:
         if kind in (4, 5):
             flags = int(data.get("flags") or 0) | (LOADING if kind == 5 else 0)
             it.original = o.message(o.snowflake(), it.payload["channel_id"], self.bot_user, data,
-                                    guild_id=self.guild_id, application_id=self.app_id, flags=flags)
+                                    guild_id=it.guild or self.guild_id, application_id=self.app_id, flags=flags)
             self.messages[it.original["id"]] = it.original
             result["interaction"].update(response_message_id=it.original["id"], response_message_loading=kind == 5,
                                          response_message_ephemeral=bool(flags & EPHEMERAL))
@@ -415,8 +503,8 @@ class DiscordStandIn:
         if method == "POST" and len(p) == 3:
             for problem in checks.check_message(body, creating=True):
                 self.violation(f"followup: {problem}")
-            msg = o.message(o.snowflake(), it.payload["channel_id"], self.bot_user, body, guild_id=self.guild_id,
-                            application_id=self.app_id)
+            msg = o.message(o.snowflake(), it.payload["channel_id"], self.bot_user, body,
+                            guild_id=it.guild or self.guild_id, application_id=self.app_id)
             it.followups.append(msg)
             it.answered_at = it.answered_at or time.monotonic()
             self.messages[msg["id"]] = msg
@@ -434,9 +522,10 @@ class DiscordStandIn:
     def _channel_message(self, channel_id: str, body: dict) -> web.StreamResponse:
         for problem in checks.check_message(body, creating=True):
             self.violation(f"channel message: {problem}")
-        if channel_id not in self.channels.values() and channel_id not in {t for t, _ in self.threads.values()}:
+        guild = self._guild_of_channel(channel_id)
+        if guild is None:
             self.violation(f"message to unknown channel {channel_id}")
-        msg = o.message(o.snowflake(), channel_id, self.bot_user, body, guild_id=self.guild_id)
+        msg = o.message(o.snowflake(), channel_id, self.bot_user, body, guild_id=guild or self.guild_id)
         self.messages[msg["id"]] = msg
         self.sent.append(Sent(channel_id, body, msg, time.monotonic()))
         return json_response(msg)
@@ -446,27 +535,38 @@ class DiscordStandIn:
     def new_user(self, name: str = "reader") -> dict:
         return o.user(o.snowflake(), name)
 
-    def create_thread(self, name: str, parent: str = "general") -> str:
+    def create_thread(self, name: str, parent: str = "general", *, guild: str | None = None) -> str:
         """A public thread under a channel, announced to the bot (THREAD_CREATE); usable as `channel=name`."""
+        g = self.guilds[guild or self.guild_id]
         tid = o.snowflake()
-        self.threads[name] = (tid, self.channels[parent])
-        self._call(self._dispatch("THREAD_CREATE", {**o.thread(tid, self.guild_id, self.channels[parent], name),
-                                                    "newly_created": True}))
+        g.threads[name] = (tid, g.channels[parent])
+        self._call(self._dispatch("THREAD_CREATE", {**o.thread(tid, g.id, g.channels[parent], name),
+                                                    "newly_created": True}, guild=g.id))
         return tid
 
-    def channel_id(self, name: str) -> str:
-        """A channel's or a thread's id by name."""
-        return self.threads[name][0] if name in self.threads else self.channels[name]
+    def channel_id(self, name: str, *, guild: str | None = None) -> str:
+        """A channel's or a thread's id by name (in the first guild unless `guild` says another)."""
+        g = self.guilds[guild or self.guild_id]
+        return g.threads[name][0] if name in g.threads else g.channels[name]
 
-    def _channel_object(self, name: str) -> dict:
-        if name in self.threads:
-            tid, parent = self.threads[name]
-            return o.thread(tid, self.guild_id, parent, name)
-        return o.channel(self.channels[name], self.guild_id, name)
+    def _guild_of_channel(self, channel_id: str) -> str | None:
+        for g in self.guilds.values():
+            if channel_id in g.channels.values() or channel_id in {t for t, _ in g.threads.values()}:
+                return g.id
+        return None
+
+    def _channel_object(self, name: str, guild: str | None = None) -> dict:
+        g = self.guilds[guild or self.guild_id]
+        if name in g.threads:
+            tid, parent = g.threads[name]
+            return o.thread(tid, g.id, parent, name)
+        return o.channel(g.channels[name], g.id, name)
 
     def _interaction(self, kind: int, data: dict, *, user: dict | None, channel: str, locale: str,
-                     message: dict | None = None, permissions: int | None = None) -> Interaction:
+                     message: dict | None = None, permissions: int | None = None,
+                     guild: str | None = None) -> Interaction:
         """`permissions`: the member's permission bits in the channel (default: a plain member's)."""
+        g = self.guilds[guild or self.guild_id]
         user = user or self.new_user()
         iid, token = o.snowflake(), "itoken-" + o.snowflake()
         member = o.member(user)
@@ -474,38 +574,40 @@ class DiscordStandIn:
             member["permissions"] = str(permissions)
         payload = {
             "id": iid, "application_id": self.app_id, "type": kind, "token": token, "version": 1, "data": data,
-            "guild_id": self.guild_id, "channel_id": self.channel_id(channel),
-            "channel": self._channel_object(channel),
-            "member": member, "locale": locale, "guild_locale": self.guild_locale,
+            "guild_id": g.id, "channel_id": self.channel_id(channel, guild=g.id),
+            "channel": self._channel_object(channel, g.id),
+            "member": member, "locale": locale, "guild_locale": g.locale,
             "app_permissions": "2248473465835073", "entitlements": [], "context": 0,
-            "authorizing_integration_owners": {"0": self.guild_id}, "attachment_size_limit": 10485760,
+            "authorizing_integration_owners": {"0": g.id}, "attachment_size_limit": 10485760,
         }
         if message is not None:
             payload["message"] = message
-        it = Interaction(iid, token, kind, payload, 0.0)
+        it = Interaction(iid, token, kind, payload, 0.0, guild=g.id)
         self.interactions[iid], self.by_token[token] = it, it
         return it
 
     def send_raw_interaction(self, kind: int, data: dict, *, user: dict | None = None, channel: str = "general",
                              locale: str = "fr", message: dict | None = None,
-                             mutate: Callable[[dict], None] | None = None) -> Interaction:
+                             mutate: Callable[[dict], None] | None = None, guild: str | None = None) -> Interaction:
         """An interaction as a raw API client could shape it: `mutate` edits the payload before it is sent
         (drop the user, break an id, change the type)."""
-        it = self._interaction(kind, data, user=user, channel=channel, locale=locale, message=message)
+        it = self._interaction(kind, data, user=user, channel=channel, locale=locale, message=message, guild=guild)
         if mutate is not None:
             mutate(it.payload)
             it.type = it.payload.get("type", it.type)
         self._send_interactions([it])
         return it
 
-    def dispatch_raw(self, event: str, data: dict) -> None:
-        """Any gateway event, well formed or not."""
-        self._call(self._dispatch(event, data))
+    def dispatch_raw(self, event: str, data: dict, *, guild: str | None = None) -> None:
+        """Any gateway event, well formed or not, on the session carrying `guild` (default: the first)."""
+        self._call(self._dispatch(event, data, guild=guild))
 
-    def message_payload(self, content: str, *, user: dict | None = None, channel: str = "general") -> dict:
+    def message_payload(self, content: str, *, user: dict | None = None, channel: str = "general",
+                        guild: str | None = None) -> dict:
         """A MESSAGE_CREATE payload mentioning the bot, for tests that break it before dispatching."""
+        g = self.guilds[guild or self.guild_id]
         user = user or self.new_user()
-        msg = o.message(o.snowflake(), self.channels[channel], user, {"content": content}, guild_id=self.guild_id)
+        msg = o.message(o.snowflake(), g.channels[channel], user, {"content": content}, guild_id=g.id)
         msg["member"] = {k: v for k, v in o.member(user).items() if k != "user"}
         msg["mentions"] = [self.bot_user]
         msg["mention_roles"] = []
@@ -542,55 +644,58 @@ class DiscordStandIn:
         async def go():
             for it in its:
                 it.sent_at = time.monotonic()
-                await self._dispatch("INTERACTION_CREATE", it.payload)
+                await self._dispatch("INTERACTION_CREATE", it.payload, guild=it.guild)
         self._call(go())
 
     def slash(self, name: str, options: dict | None = None, *, user: dict | None = None, channel: str = "general",
-              locale: str = "fr", subcommand: str | None = None, permissions: int | None = None) -> Interaction:
+              locale: str = "fr", subcommand: str | None = None, permissions: int | None = None,
+              guild: str | None = None) -> Interaction:
         it = self._interaction(2, self._command_data(name, options or {}, subcommand=subcommand), user=user,
-                               channel=channel, locale=locale, permissions=permissions)
+                               channel=channel, locale=locale, permissions=permissions, guild=guild)
         self._send_interactions([it])
         return it
 
     def slash_many(self, requests: list[tuple[str, dict, dict | None]], *, channel: str = "general",
-                   locale: str = "fr") -> list[Interaction]:
+                   locale: str = "fr", guild: str | None = None) -> list[Interaction]:
         """Send many commands back to back, as fast as the gateway takes them."""
-        its = [self._interaction(2, self._command_data(n, opts), user=u, channel=channel, locale=locale)
+        its = [self._interaction(2, self._command_data(n, opts), user=u, channel=channel, locale=locale, guild=guild)
                for n, opts, u in requests]
         self._send_interactions(its)
         return its
 
     def autocomplete(self, name: str, options: dict, focused: str, *, user: dict | None = None,
                      channel: str = "general", locale: str = "fr", subcommand: str | None = None,
-                     permissions: int | None = None) -> Interaction:
+                     permissions: int | None = None, guild: str | None = None) -> Interaction:
         it = self._interaction(4, self._command_data(name, options, focused, subcommand=subcommand), user=user,
-                               channel=channel, locale=locale, permissions=permissions)
+                               channel=channel, locale=locale, permissions=permissions, guild=guild)
         self._send_interactions([it])
         return it
 
     def click(self, message: dict, custom_id: str, *, user: dict | None = None, channel: str = "general",
-              locale: str = "fr") -> Interaction:
+              locale: str = "fr", guild: str | None = None) -> Interaction:
         ids = [c.get("custom_id") for row in message.get("components", []) for c in row.get("components", [])]
         if custom_id not in ids:
             raise KeyError(f"message {message['id']} has no button {custom_id!r} (has {ids})")
         it = self._interaction(3, {"custom_id": custom_id, "component_type": 2}, user=user, channel=channel,
-                               locale=locale, message=message)
+                               locale=locale, message=message, guild=guild)
         self._send_interactions([it])
         return it
 
     def post_message(self, content: str, *, user: dict | None = None, channel: str = "general",
-                     mention_bot: bool = True, mention_roles: list[str] | None = None) -> str:
+                     mention_bot: bool = True, mention_roles: list[str] | None = None,
+                     guild: str | None = None) -> str:
         """A user message in a channel; without the message-content intent, Discord blanks the content of
         messages that do not mention the bot, and so does the stand-in."""
+        gid = guild or self.guild_id
         user = user or self.new_user()
         mid = o.snowflake()
-        msg = o.message(mid, self.channel_id(channel), user, {"content": content}, guild_id=self.guild_id)
+        msg = o.message(mid, self.channel_id(channel, guild=gid), user, {"content": content}, guild_id=gid)
         msg["member"] = {k: v for k, v in o.member(user).items() if k != "user"}
         msg["mentions"] = [self.bot_user] if mention_bot else []
         msg["mention_roles"] = mention_roles or []
         if not mention_bot and not self.message_content_intent:
             msg["content"] = ""
-        self._call(self._dispatch("MESSAGE_CREATE", msg))
+        self._call(self._dispatch("MESSAGE_CREATE", msg, guild=gid))
         return mid
 
     def wait_answered(self, it: Interaction, timeout: float = 60) -> dict:
