@@ -18,7 +18,7 @@ import threading
 import time
 from pathlib import Path
 
-from stores import Binding  # one type for these bindings and the shared ones
+from stores.records import Binding, governing_binding  # one type for these bindings and the shared ones
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS article_bindings (
@@ -73,13 +73,7 @@ class ArticleBindings:
             rows = self._db.execute(
                 f"SELECT channel_id, article_id, origin FROM article_bindings WHERE channel_id IN "
                 f"({','.join('?' * len(ids))})", ids).fetchall()
-        found = {int(c): Binding(int(c), a, o) for c, a, o in rows}
-        own, parent = found.get(channel_id), found.get(parent_id) if parent_id else None
-        if own is not None and own.origin == "set":
-            return own
-        if parent is not None and parent.origin == "set":
-            return parent
-        return own
+        return governing_binding(rows, channel_id, parent_id)
 
     def _own(self, channel_id: int) -> Binding | None:
         with self._lock:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 
-from ..records import Binding
+from ..records import Binding, governing_binding
 from .connections import Connections
 from .schema import SCHEMA
 
@@ -54,13 +54,7 @@ class PgArticleBindings:
         rows = self._db.run(lambda c: c.execute(
             f"SELECT channel_id, article_id, origin FROM {SCHEMA}.article_bindings WHERE channel_id = ANY(%s)",
             (ids,)).fetchall())
-        found = {int(ch): Binding(int(ch), a, o) for ch, a, o in rows}
-        own, parent = found.get(channel_id), found.get(parent_id) if parent_id else None
-        if own is not None and own.origin == "set":
-            return own
-        if parent is not None and parent.origin == "set":
-            return parent
-        return own
+        return governing_binding(rows, channel_id, parent_id)
 
     def _own(self, channel_id: int) -> Binding | None:
         row = self._db.run(lambda c: c.execute(
