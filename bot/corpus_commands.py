@@ -45,7 +45,8 @@ def add_corpus_commands(corpus: argparse._SubParsersAction, common: argparse.Arg
 def _settings(args: argparse.Namespace):
     from index.settings import Settings
 
-    return Settings.from_env(corpus_dir=args.corpus, data_dir=args.data_dir, embedder=args.embedder, model=args.model)
+    return Settings.from_env(corpus_dir=args.corpus, data_dir=args.data_dir, embedder=args.embedder, model=args.model,
+                             database_url=args.database_url)  # sync builds, list counts: where `index` would
 
 
 def _importer(args: argparse.Namespace, corpus_dir):
@@ -172,12 +173,13 @@ def corpus_sync(args: argparse.Namespace) -> int:
 
 
 def corpus_list(args: argparse.Namespace) -> int:
+    from index.backends import indexed_counts
     from index.corpus.listing import corpus_articles
 
     settings = _settings(args)
     if not settings.corpus_dir.is_dir():
         raise CorpusError(f"corpus directory {settings.corpus_dir} does not exist (set VERBATIM_CORPUS_DIR or --corpus)")
-    rows = corpus_articles(settings.corpus_dir, settings.data_dir)
+    rows = corpus_articles(settings.corpus_dir, indexed_counts(settings))  # the build of files or PostgreSQL
     if args.json:
         print(json.dumps(rows, ensure_ascii=False))
         return 0

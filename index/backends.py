@@ -147,6 +147,16 @@ def current_manifest(settings: Settings) -> dict:
     return read_manifest(settings.database_url)
 
 
+def indexed_counts(settings: Settings) -> dict[str, tuple[int, int]] | None:
+    """`verbatim corpus list`: per document of the current build (files or PostgreSQL), its passages and
+    the comments that have a passage; None when there is no build yet."""
+    if not settings.database_url:
+        return store.indexed_counts(settings.data_dir)
+    from .pg.builds import indexed_counts as pg_counts
+
+    return pg_counts(settings.database_url)
+
+
 def rollback(settings: Settings) -> tuple[str, str | None]:
     """`verbatim index rollback`: the build before the current one becomes current; returns (new, old)."""
     if settings.database_url:

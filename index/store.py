@@ -80,6 +80,28 @@ def current_build_id(data_dir: Path) -> str | None:
         return None
 
 
+def indexed_counts(data_dir: Path) -> dict[str, tuple[int, int]] | None:
+    """Per document of the current build: (passages, comments with a passage); None when there is no
+    readable build (`verbatim corpus list` then says "not indexed")."""
+    build_id = current_build_id(data_dir)
+    if build_id is None:
+        return None
+    passages: dict[str, int] = {}
+    comments: dict[str, set] = {}
+    try:
+        with open(builds_dir(data_dir) / build_id / PASSAGES, encoding="utf-8") as rows:
+            for line in rows:
+                location = json.loads(line)["location"]
+                doc_id = location["doc_id"]
+                passages[doc_id] = passages.get(doc_id, 0) + 1
+                seen = comments.setdefault(doc_id, set())
+                if location.get("kind") == "comment":
+                    seen.add(location.get("comment"))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return {doc_id: (n, len(comments[doc_id])) for doc_id, n in passages.items()}
+
+
 def new_build_id() -> str:
     """Sorts by creation time, to the millisecond: a rebuild from the embedding cache can take under a
     second, and pruning and rollback take the order of ids for the order of builds."""

@@ -44,6 +44,13 @@ EXPECTED = {
         "Grenoble teste la rue scolaire devant six écoles", "Mathilde Roux", "2024-04-15T07:05:00+02:00", "", "fr",
         "https://alpes-infos.fr/grenoble/rues-scolaires-six-ecoles", "Alpes Infos",
         ["traceurs", "Tout accepter", "Partager", "Imprimer", "service externe", "Savoie"]),
+    "courier_en_byline.html": (
+        "Riverside bridge to close for nine months of repairs", "Jane Doe; John Smith", "2024-03-02T18:30:00+00:00",
+        "2024-03-03T10:02:00+00:00", "en",
+        "https://www.riversidecourier.com/news/2024/03/02/riverside-bridge-to-close-for-repairs",
+        "The Riverside Courier",
+        ["cookies", "Agree", "Share", "More from News", "weight limit", "All rights reserved",
+         "Staff Reporters", "Updated 3 March"]),  # the byline paragraphs repeat the metadata (index.corpus.byline)
     "vignoble_fr_windows1252.html": (
         "Bourgogne : les vendanges 2024 avancées d’une semaine", "Hélène Moreau", "2024-08-29", "", "fr",
         "http://www.gazette-vignoble.fr/actualites/vendanges-2024-avancees.php", "gazette-vignoble.fr",

@@ -177,8 +177,9 @@ def test_one_process_with_both_shards_answers_in_guilds_of_each(standin, built_s
         assert created == {((shard_of(g, 2), 2), g) for g in standin.guilds}
         checked = health(proc, "--shards", "2")
         assert checked.returncode == 0 and checked.stdout.startswith("healthy: shards 0,1 of 2, build "), checked
-        unsharded = health(proc)  # the status of an unsharded bot is not there: say what is
-        assert unsharded.returncode == 1 and "has status-shards-0-1.json" in unsharded.stdout, unsharded
+        every = health(proc)  # no options: every running process's status, this one's included
+        assert every.returncode == 0 and every.stdout.startswith("healthy: shards 0,1 of 2, build "), every
+        assert f"(pid {proc.proc.pid}, status-shards-0-1.json)" in every.stdout, every
         logged = proc.log()
     assert "gateway: shards 0,1 of 2" in logged and "shard 1 of 2 ready with" in logged
     assert "Discord recommends 3 shards for this bot; running shards 0,1 of 2: raise VERBATIM_DISCORD_SHARDS" in logged

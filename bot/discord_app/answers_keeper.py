@@ -3,7 +3,8 @@
 Writes (answers, votes) go to one writer thread, in order; a write that fails (another process
 holds the file locked, a full disk, the shared database down) is logged and retried with backoff until
 it succeeds, while the answer has long been delivered. Writes still not done when the bot stops are kept in
-`unsaved-answers.jsonl` next to the database (owner-only) and stored at the next start. Reads run in a worker thread with a deadline short enough
+`unsaved-answers-<pid>.jsonl` next to the database (owner-only; `unsaved_answers`: one file per process,
+claimed by one process only) and stored at the next start. Reads run in a worker thread with a deadline short enough
 for Discord's 3-second window; a read that cannot finish in time is reported as `StoreBusy`.
 The store is the SQLite file by default, or the shared one on PostgreSQL (`stores.open_shared_state`),
 whose answer numbers come from the database: `new_id` then asks it in a thread, with the same deadline.
@@ -11,7 +12,6 @@ whose answer numbers come from the database: `new_id` then asks it in a thread, 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import queue
 import sqlite3
@@ -24,8 +24,8 @@ from typing import Any, Callable
 from index.answer_json import StoredAnswer, answer_from_json, answer_to_json
 from index.errors import DatabaseUnavailable
 from index.model import Answer
-from index.private_files import write_private
 
+from . import unsaved_answers
 from .answers_store import AnswersStore
 
 log = logging.getLogger(__name__)
@@ -82,7 +82,7 @@ class PendingAnswer:
 
 class AnswersKeeper:
     def __init__(self, path: Path, read_deadline: float = READ_DEADLINE, store=None):
-        """`path`: the SQLite file (`unsaved-answers.jsonl` goes beside it); `store`: a shared store with
+        """`path`: the SQLite file (`unsaved-answers-<pid>.jsonl` goes beside it); `store`: a shared store with
         the same methods to use instead of that file."""
         self.remote = store is not None
         self.store = store if store is not None else AnswersStore(path, busy_timeout=WRITE_BUSY_TIMEOUT)
@@ -94,7 +94,8 @@ class AnswersKeeper:
         self._idle = threading.Condition()
         self._stop_retrying = threading.Event()
         self._given_up: list[_Write] = []
-        self.unsaved_path = path.with_name("unsaved-answers.jsonl")
+        self.replayed = 0
+        self.unsaved_path = unsaved_answers.own_path(path.parent)
         self._thread = threading.Thread(target=self._write_forever, name="verbatim-store-writer", daemon=True)
         self._thread.start()
         self._load_unsaved()
@@ -215,10 +216,7 @@ class AnswersKeeper:
         if not left:
             return
         try:
-            lines = "".join(json.dumps(w.record) + "\n" for w in left)
-            if self.unsaved_path.exists():  # earlier leftovers not stored yet either
-                lines = self.unsaved_path.read_text("utf-8") + lines
-            write_private(self.unsaved_path, lines)
+            unsaved_answers.keep(self.unsaved_path, [w.record for w in left])  # appended: earlier leftovers stay
             log.error("the answers store stayed unavailable: %d write(s) kept in %s, stored at the next start",
                       len(left), self.unsaved_path)
         except OSError as e:
@@ -226,24 +224,15 @@ class AnswersKeeper:
                       len(left), e)
 
     def _load_unsaved(self) -> None:
-        """Queue what an earlier run could not store (storing twice is a no-op)."""
-        try:
-            lines = self.unsaved_path.read_text("utf-8").splitlines()
-        except FileNotFoundError:
-            return
-        except OSError as e:
-            log.warning("cannot read %s (%s)", self.unsaved_path, e)
-            return
-        records = []
-        for line in lines:
-            try:
-                records.append(json.loads(line))
-            except ValueError:
-                log.warning("skipped a damaged line in %s", self.unsaved_path)
+        """Queue what earlier runs (of any process sharing the directory, now gone) could not store;
+        storing twice is a no-op, but each file is claimed by one process only."""
+        records, claimed = unsaved_answers.claim(self.unsaved_path.parent)
+        self.replayed = len(records)  # for the log and the tests
         for record in records:
             self._put(_Write(record))
-        self.unsaved_path.unlink(missing_ok=True)
-        log.info("storing %d write(s) kept from the last run", len(records))
+        unsaved_answers.forget(claimed)
+        if claimed:
+            log.info("storing %d write(s) kept from earlier runs (%d file(s))", len(records), len(claimed))
 
     # ----- reads -------------------------------------------------------------------------------
 

@@ -1,10 +1,13 @@
-"""Health check for containers: exit 0 if the bot wrote a recent status saying it is connected.
+"""Health check for containers and supervisors: exit 0 if every running bot wrote a recent status saying
+it is connected.
 
-The bot rewrites `<data dir>/discord/status.json` every few seconds from its event loop, so a
-stale file means a stuck loop or a dead process, and `ready: false` means no gateway session.
-A sharded process has its own status file, named after its shards, and is healthy only while every
-one of its shards holds a session: give the health check the same shard settings as `verbatim run`
-(VERBATIM_DISCORD_SHARDS / _SHARD_IDS, or `--shards N --shard-ids …`).
+Each bot process rewrites its own `<data dir>/discord/status*.json` every few seconds from its event
+loop (`status.json`, or `status-shards-0-1.json` for a sharded one), so a stale file means a stuck loop,
+and `ready: false` means no gateway session. With no options, every status file of a running process is
+checked and reported, one line each: processes sharing a data directory (shards) are all checked at
+once, and the files left by stopped ones are passed over. A process is running when its pid exists and
+started when the one that wrote the file did (/proc start time): a reused pid is not the bot. With the
+shard options of one `verbatim run` (`--shards N --shard-ids …`), only that process's file is checked.
 """
 from __future__ import annotations
 
@@ -18,27 +21,35 @@ from pathlib import Path
 MAX_AGE_SECONDS = 60
 
 
-def status_path(options: argparse.Namespace, env: dict[str, str] | None = None) -> Path:
-    """This process's status file: the shard settings (options, environment, `.env`) name it as the bot does."""
+def discord_dir() -> Path:
     from index.settings import Settings
 
+    return Settings.from_env().data_dir / "discord"
+
+
+def status_path(options: argparse.Namespace, env: dict[str, str] | None = None) -> Path:
+    """One process's status file: the shard settings (options, environment, `.env`) name it as the bot does."""
     from .config import read_dotenv
     from .shards import shards_from, status_file_name
 
     merged = read_dotenv(Path(".env"))
     merged.update(os.environ if env is None else env)
     shards = shards_from(merged, options.shards, options.shard_ids)
-    return Settings.from_env().data_dir / "discord" / status_file_name(shards)
+    return discord_dir() / status_file_name(shards)
 
 
 def main(argv: list[str] | None = None) -> int:
     from index.errors import ConfigError
 
     parser = argparse.ArgumentParser(prog="python -m bot.discord_app.health", description=__doc__)
-    parser.add_argument("--shards", metavar="N", help="as given to verbatim run (env VERBATIM_DISCORD_SHARDS)")
+    parser.add_argument("--shards", metavar="N", help="check only the process run with these shard options "
+                        "(as given to verbatim run; the shard count may come from VERBATIM_DISCORD_SHARDS)")
     parser.add_argument("--shard-ids", metavar="IDS", help="as given to verbatim run (env VERBATIM_DISCORD_SHARD_IDS)")
+    options = parser.parse_args(argv)
     try:
-        path = status_path(parser.parse_args(argv))
+        if options.shards is None and options.shard_ids is None:
+            return _check_running(discord_dir())
+        path = status_path(options)
     except ConfigError as e:
         print(f"unhealthy: {e}")
         return 1
@@ -47,26 +58,67 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError) as e:
         print(f"unhealthy: no readable status at {path} ({e}){_other_status_files(path)}")
         return 1
-    age = time.time() - float(status.get("at", 0))
-    if age > MAX_AGE_SECONDS:
-        print(f"unhealthy: status is {age:.0f} s old (event loop stuck or bot stopped)")
-        return 1
+    healthy, line = verdict(status)
+    print(line)
+    return 0 if healthy else 1
+
+
+def verdict(status: dict, now: float | None = None) -> tuple[bool, str]:
+    """(healthy, the line that says so) for one process's status."""
+    age = (time.time() if now is None else now) - float(status.get("at", 0))
     running = _shards(status)
+    if age > MAX_AGE_SECONDS:
+        return False, f"unhealthy: {running + ': ' if running else ''}status is {age:.0f} s old (event loop stuck " \
+                      "or bot stopped)"
     if not status.get("ready"):
-        print(f"unhealthy: not connected to Discord{' (' + running + ')' if running else ''}")
+        return False, f"unhealthy: not connected to Discord{' (' + running + ')' if running else ''}"
+    return True, (f"healthy: {running + ', ' if running else ''}build {status.get('build_id')}, "
+                  f"{status.get('answered')} answered, max loop stall {status.get('max_loop_stall_ms')} ms")
+
+
+def _check_running(directory: Path) -> int:
+    """Every status file of a running process, one line each; 1 if any is unhealthy or none runs."""
+    from .processes import could_have_written, is_running
+
+    live, stopped, unreadable = [], 0, []
+    for path in sorted(directory.glob("status*.json")):
+        try:
+            status = json.loads(path.read_text("utf-8"))
+            pid = int(status["pid"])
+            started = status.get("started")
+            alive = (is_running(pid, float(started)) if started is not None
+                     else could_have_written(pid, float(status.get("at", 0))))
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            unreadable.append(f"{path.name} ({e})")
+            continue
+        if alive:
+            live.append((path, status))
+        else:
+            stopped += 1
+    passed_over = f" ({stopped} status file(s) of stopped processes passed over)" if stopped else ""
+    for bad in unreadable:
+        print(f"unhealthy: unreadable status {bad}")
+    if not live:
+        if not unreadable:
+            print(f"unhealthy: no running bot has a status in {directory}{passed_over}")
         return 1
-    print(f"healthy: {running + ', ' if running else ''}build {status.get('build_id')}, {status.get('answered')} answered, "
-          f"max loop stall {status.get('max_loop_stall_ms')} ms")
-    return 0
+    healthy = not unreadable
+    for path, status in live:
+        ok, line = verdict(status)
+        healthy = healthy and ok
+        print(f"{line} (pid {status['pid']}, {path.name})")
+    if passed_over and healthy:
+        print(passed_over.strip(" ()"))
+    return 0 if healthy else 1
 
 
 def _other_status_files(path: Path) -> str:
-    """A hint when the status sought is missing but sharded processes write theirs here."""
+    """A hint when the status sought is missing but other processes write theirs here."""
     others = sorted(p.name for p in path.parent.glob("status*.json") if p != path)
     if not others:
         return ""
     return (f"; this data directory has {', '.join(others)}: give the health check the shard settings of "
-            "verbatim run (--shards/--shard-ids or VERBATIM_DISCORD_SHARDS/_SHARD_IDS)")
+            "verbatim run (--shards/--shard-ids), or none to check every running process")
 
 
 def _shards(status: dict) -> str:

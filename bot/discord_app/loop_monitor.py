@@ -18,6 +18,8 @@ from typing import Callable
 
 from index.private_files import write_private
 
+from .processes import started_at
+
 log = logging.getLogger(__name__)
 
 TICK = 0.05
@@ -33,6 +35,7 @@ class LoopMonitor:
         self.window_max_ms = 0.0  # since the last status write
         self.notable: deque[tuple[float, float, float]] = deque(maxlen=500)  # (unix time, stall ms, loop CPU ms)
         self._task: asyncio.Task | None = None
+        self._started = started_at(os.getpid())  # with the pid, tells the health check a reused pid apart
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="verbatim-loop-monitor")
@@ -55,7 +58,7 @@ class LoopMonitor:
 
     def write(self) -> None:
         """Atomically replace the status file (read by the Docker HEALTHCHECK and the tests); owner-only."""
-        data = {"at": time.time(), "pid": os.getpid(), "max_loop_stall_ms": round(self.max_stall_ms, 1),
+        data = {"at": time.time(), "pid": os.getpid(), "started": self._started, "max_loop_stall_ms": round(self.max_stall_ms, 1),
                 "recent_loop_stall_ms": round(self.window_max_ms, 1),
                 "stalls": list(self.notable), **self._status()}
         try:

@@ -7,6 +7,7 @@ time of day) and `html_comments` the reader comments, one block each.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from urllib.parse import urlsplit
 
 import lxml.etree
@@ -14,6 +15,7 @@ import lxml.html
 import trafilatura
 
 from ..errors import CorpusError
+from .byline import MAX_LEADING, leading_bylines
 from .document import Block, Document
 from .html_comments import extract_comments
 from .html_metadata import guess_language, page_language, published_timestamp, updated_date
@@ -62,18 +64,19 @@ def import_html(html: str, url: str = "", doc_id: str | None = None, source: str
         return (defaults.get(key) or found) if fragment else (found or defaults.get(key, ""))
 
     title = one_line(pick(root.get("title", "") if root is not None else "", "title"))
+    meta = root.attrib if root is not None else {}
+    author = one_line(pick(meta.get("author", ""), "author"))
+    date = pick(published_timestamp(tree, meta.get("date", "")), "date")
+    updated = pick(updated_date(tree), "updated")
     body = _body_blocks(main, title) if main is not None else []
-    body = _with_lead(tree, body)
+    body = _with_lead(tree, _without_bylines(body, author, (date, updated)))
     if sum(len(b.text.split()) for b in body) < (1 if fragment else MIN_ARTICLE_WORDS):
         raise CorpusError("no article text found in the page (is it an article page?)")
     if not title:
         raise CorpusError("the page has no title")
-    meta = root.attrib
     canonical = meta.get("url") or url
     if canonical and urlsplit(canonical).scheme not in ("http", "https"):
         canonical = url if urlsplit(url).scheme in ("http", "https") else ""
-    date = pick(published_timestamp(tree, meta.get("date", "")), "date")
-    updated = pick(updated_date(tree), "updated")
     if updated[:16] == date[:16]:
         updated = ""
     language = page_language(tree) or defaults.get("language", "") or guess_language(
@@ -83,7 +86,7 @@ def import_html(html: str, url: str = "", doc_id: str | None = None, source: str
     if doc_id is None:
         doc_id = id_from_url(canonical) if canonical else slug(f"{source} {date[:10]} {title}")
     return Document(id=doc_id, title=title, blocks=tuple(blocks), date=date, source=source, language=language,
-                    url=canonical, provenance=provenance, author=one_line(pick(meta.get("author", ""), "author")),
+                    url=canonical, provenance=provenance, author=author,
                     updated=updated, guid=guid)
 
 
@@ -93,6 +96,15 @@ _LEAD_XPATH = "//*[self::p or self::div or self::h2 or self::span][{}]".format("
     f"contains(concat(' ', normalize-space(@class), ' '), ' {c} ')"
     for c in ("chapo", "chapeau", "chapo-article", "standfirst", "article__desc", "article-desc", "article__lead",
               "article-lead", "article__chapo", "lede", "lead", "dek")))
+
+
+def _without_bylines(body: list[Block], author: str, dates: tuple[str, ...]) -> list[Block]:
+    """The body without the byline paragraphs it opens with (index.corpus.byline), renumbered."""
+    opening = [b.text for b in itertools.takewhile(lambda b: b.section is None, body[:MAX_LEADING])]
+    dropped = leading_bylines(opening, author, dates)
+    if not dropped:
+        return body
+    return [dataclasses.replace(b, number=b.number - dropped) if b.section is None else b for b in body[dropped:]]
 
 
 def _with_lead(tree, body: list[Block]) -> list[Block]:

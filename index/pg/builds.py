@@ -253,6 +253,18 @@ def read_manifest(url: str, build_id: str | None = None) -> dict:
     return row[0]
 
 
+def indexed_counts(url: str) -> dict[str, tuple[int, int]] | None:
+    """Per document of the current build: (passages, comments with a passage); None when there is no build."""
+    with connect(url, autocommit=True) as conn, database_errors(url):
+        build_id = current_pair(conn)[0]
+        if build_id is None:
+            return None
+        rows = conn.execute(sql.SQL(
+            "SELECT doc_id, count(*), count(DISTINCT location->>'comment') FILTER (WHERE kind = 'comment') "
+            "FROM {} GROUP BY doc_id").format(_t(build_tables(build_id)["passages"]))).fetchall()
+    return {doc_id: (int(passages), int(comments)) for doc_id, passages, comments in rows}
+
+
 def rollback(url: str) -> tuple[str, str | None]:
     """Makes the newest complete build older than the current one current again, as files do, after
     checking it loads (read whole, through the same checks as serving): a damaged build is refused and
