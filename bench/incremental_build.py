@@ -21,12 +21,22 @@ article = its own embedding time + a fixed overhead < 5 s.
 in DIR/full.json); `--rebuilds-only` then re-measures the no-change rebuild and adding one more article
 on that corpus without redoing the full build (to compare code changes to the rebuild paths at a size
 whose full build takes half an hour).
+
+`--prefill-synthetic` fills the embedding cache for the generated corpus with synthetic vectors (one
+deterministic unit vector per text, from its hash, under the real model's backend and id; token counts
+from the real tokenizer) instead of embedding every text for real: the rebuild paths (no change, one
+article added, whose new texts are embedded for real) can then be measured at 200 articles in minutes.
+The full-build figure is then that of the synthetic fill, not meaningful (the output says so).
+
+    nice -n 10 python bench/incremental_build.py --articles 200 --prefill-synthetic --workdir DIR
+    nice -n 10 python bench/incremental_build.py --workdir DIR --rebuilds-only
 """
 from __future__ import annotations
 
 import argparse
 import contextlib
 import dataclasses
+import hashlib
 import json
 import os
 import shlex
@@ -39,6 +49,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import numpy as np  # noqa: E402
 
 from corpus_gen import Generator, write_corpus  # noqa: E402
 
@@ -74,6 +86,32 @@ class Timed:
         self.wall = self.cpu = 0.0
 
 
+class SyntheticVectors:
+    """The real embedder's name, window and tokenizer, with a deterministic unit vector per text in place of
+    the model (for --prefill-synthetic): the cache it fills holds the keys a real build looks up."""
+
+    def __init__(self, embedder):
+        self.real = embedder
+        self.backend, self.model_id = embedder.backend, embedder.model_id
+        self.dim, self.max_tokens = embedder.dim, embedder.max_tokens
+
+    def count_tokens(self, text: str) -> int:
+        return self.real.count_tokens(text)
+
+    def _vectors(self, kind: str, texts) -> np.ndarray:
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        for i, text in enumerate(texts):
+            seed = int.from_bytes(hashlib.blake2b(f"{kind}\0{text}".encode(), digest_size=8).digest(), "little")
+            out[i] = np.random.default_rng(seed).standard_normal(self.dim)
+        return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+    def embed_passages(self, texts):
+        return self._vectors("passage", texts)
+
+    def embed_queries(self, texts):
+        return self._vectors("query", texts)
+
+
 def run(settings, embedder, timed: Timed):
     timed.reset()
     c, t = time.process_time(), time.perf_counter()
@@ -92,12 +130,16 @@ def main() -> None:
     ap.add_argument("--workdir", help="keep corpus, data and cache here instead of a temporary directory")
     ap.add_argument("--rebuilds-only", action="store_true",
                     help="with --workdir of an earlier run: skip the full build, reuse its figures")
+    ap.add_argument("--prefill-synthetic", action="store_true",
+                    help="fill the embedding cache with synthetic vectors instead of embedding the corpus for "
+                         "real (the full-build figure is then not meaningful)")
     args = ap.parse_args()
     if args.rebuilds_only and not args.workdir:
         ap.error("--rebuilds-only needs the --workdir of an earlier run")
     print("$ python " + shlex.join([os.path.relpath(sys.argv[0], ROOT)] + sys.argv[1:]))
     print(f"{os.cpu_count()} CPUs, load average at start {os.getloadavg()[0]:.2f}, "
-          f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}")
+          f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}, "
+          f"lexicon {os.environ.get('VERBATIM_LEXICON', 'default')}")
     if args.workdir:
         Path(args.workdir).mkdir(parents=True, exist_ok=True)
         where = contextlib.nullcontext(args.workdir)
@@ -108,7 +150,9 @@ def main() -> None:
         if not args.rebuilds_only:
             write_corpus(corpus, args.articles, args.seed)
         size = sum(p.stat().st_size for p in corpus.glob("*.md"))
-        settings = Settings.from_env(env={}, corpus_dir=str(corpus), data_dir=str(data))
+        # the packaged defaults, but for the dictionary's place (VERBATIM_LEXICON, e.g. a dpkg -x of the package)
+        env = {k: os.environ[k] for k in ("VERBATIM_LEXICON",) if k in os.environ}
+        settings = Settings.from_env(env=env, corpus_dir=str(corpus), data_dir=str(data))
         embedder = make_embedder("e5")
         embedder.embed_passages(["échauffement"])
         timed = Timed(embedder)
@@ -118,14 +162,22 @@ def main() -> None:
             f = json.loads(saved.read_text())
             full = BuildSummary(**{k: v for k, v in f["summary"].items()})
             full_s, full_cpu, full_embed = f["wall"], f["cpu"], f["embed"]
+            args.prefill_synthetic = f.get("synthetic", False)
             args.articles = len(list(corpus.glob("*.md")))
             log(f"reusing the full build of {saved}: {full_s:.1f} s; corpus now {args.articles} articles")
         else:
-            log(f"full build of {args.articles} articles ({size / 1e6:.1f} MB of Markdown)")
-            full, full_s, full_cpu = run(settings, embedder, timed)
-            full_embed = timed.wall
+            log(f"full build of {args.articles} articles ({size / 1e6:.1f} MB of Markdown)"
+                + (", synthetic vectors" if args.prefill_synthetic else ""))
+            if args.prefill_synthetic:
+                synthetic = SyntheticVectors(embedder)
+                c, t = time.process_time(), time.perf_counter()
+                full = build_index(settings, synthetic)
+                full_s, full_cpu, full_embed = time.perf_counter() - t, time.process_time() - c, 0.0
+            else:
+                full, full_s, full_cpu = run(settings, embedder, timed)
+                full_embed = timed.wall
             saved.write_text(json.dumps({"summary": dataclasses.asdict(full), "wall": full_s, "cpu": full_cpu,
-                                         "embed": full_embed}))
+                                         "embed": full_embed, "synthetic": args.prefill_synthetic}))
             log(f"full build {full_s:.1f} s")
         texts = full.passages + full.sentences + full.words
         nochange, nochange_s, nochange_cpu = run(settings, embedder, timed)
@@ -154,6 +206,9 @@ def main() -> None:
         cache_file = data / "embeddings" / "vectors.sqlite3"
         cache_bytes = cache_file.stat().st_size
 
+    if args.prefill_synthetic:
+        print("full build: the embedding cache was filled with SYNTHETIC vectors (--prefill-synthetic): its time and "
+              "the shares of it below are NOT meaningful; the rebuilds are (the added article is embedded for real)")
     if args.rebuilds_only:
         print(f"full build: measured by the earlier run that wrote {Path(args.workdir) / 'full.json'}")
     print(f"corpus: {args.articles} generated articles, {full.passages} passages ({full.passages / args.articles:.1f} "

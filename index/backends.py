@@ -69,7 +69,7 @@ class PgBuildTarget:
               embedding_keys) -> None:
         rows = [(d.id, d.title, d.language, d.text) for d in documents]
         self.session.write(build_id, manifest, rows, passages, sentences, passage_vectors, sentence_vectors,
-                           keywords.to_arrays(), embedding_keys, ann_blob(manifest.get("ann"), passage_vectors))
+                           keywords.to_arrays(refit=False), embedding_keys, ann_blob(manifest.get("ann"), passage_vectors))
 
     def prune(self, keep: int) -> list[str]:
         return self.session.prune(keep)

@@ -37,6 +37,7 @@ from .errors import IndexCorrupt, IndexMismatch, IndexMissing, VerbatimError
 from .preflight import unusable
 from .private_files import DIR_MODE, file_mode, make_private, make_private_dir, private_opener
 from .ranking.keyword import KeywordIndex
+from .ranking.keyword_refit import Refit, is_refit_array
 from .model import Location, Passage
 
 SCHEMA_VERSION = 1
@@ -347,9 +348,31 @@ def keywords_fitted_from(data_dir: Path, fitted_from: str) -> KeywordIndex | Non
         path = regular_file_inside(builds_dir(data_dir) / manifest["build_id"], KEYWORDS)
         if _sha256(path) != manifest["files"][KEYWORDS]:
             return None
-        keywords = _read_keywords(path, manifest["counts"]["passages"], manifest["dim"])
-        return keywords if keywords is not None and keywords.vocabulary.spellings is not None else None
+        with np.load(path, allow_pickle=False) as arrays:
+            check_keyword_arrays(arrays, manifest["counts"]["passages"], manifest["dim"], KeywordIndex.FORMAT)
+            keywords = KeywordIndex.from_arrays(arrays)
+            if keywords is None or keywords.vocabulary.spellings is None:
+                return None
+            # carried over, so that the build after this one can still refit from it
+            keywords.refit_arrays = {name: arrays[name] for name in arrays.files if is_refit_array(name)} or None
+        return keywords
     except Exception:  # noqa: BLE001 - no current build, a damaged one, an old format: refit
+        return None
+
+
+def previous_refit(data_dir: Path) -> Refit | None:
+    """What the current build stored to refit its keyword index from (index.ranking.keyword_refit), its file
+    checked against the manifest's sha256; None when it has none or anything does not match (a full fit)."""
+    try:
+        manifest = read_manifest(data_dir)
+        if KEYWORDS not in manifest["files"]:
+            return None
+        path = regular_file_inside(builds_dir(data_dir) / manifest["build_id"], KEYWORDS)
+        if _sha256(path) != manifest["files"][KEYWORDS]:
+            return None
+        with np.load(path, allow_pickle=False) as arrays:
+            return Refit.from_arrays(arrays)
+    except Exception:  # noqa: BLE001 - no current build, a damaged one: fit in full
         return None
 
 

@@ -208,3 +208,34 @@ def test_a_modified_keyword_file_is_refitted_not_reused(private, e5_embedder, mo
         f.write(bytes([byte[0] ^ 1]))
     build_index(private, e5_embedder)
     assert len(fits) == 1 and store.load_build(private.data_dir).keywords.ngrams.size > 0
+
+
+def test_an_incremental_build_is_the_clean_build(private, e5_embedder, tmp_path, monkeypatch):
+    """Adding an article refits the keyword index from the previous build's (only the new passages read):
+    the same keywords.npz, bit for bit, and the same answers as a build from nothing."""
+    from index.ranking import keyword
+
+    assert store.previous_refit(private.data_dir) is not None
+    (private.corpus_dir / "essai-velo-cargo.md").write_text(NEW_ARTICLE, "utf-8")
+    counted: list[str] = []
+    real = keyword.char_ngrams
+    monkeypatch.setattr(keyword, "char_ngrams", lambda text, *a: counted.append(text) or real(text, *a))
+    build_index(private, e5_embedder)
+    incremental = store.load_build(private.data_dir)
+    new = [p.text for p in incremental.passages if p.location.doc_id == "essai-velo-cargo"]
+    assert new and set(counted) == set(new)  # only the new passages were read
+    # a clean build: no previous build, its vectors from a copy of the cache (they equal fresh ones)
+    clean = private.with_(data_dir=tmp_path / "clean")
+    shutil.copytree(private.data_dir / "embeddings", clean.data_dir / "embeddings")
+    build_index(clean, e5_embedder)
+    fresh = store.load_build(clean.data_dir)
+    with np.load(store.builds_dir(private.data_dir) / incremental.build_id / store.KEYWORDS) as a, \
+            np.load(store.builds_dir(clean.data_dir) / fresh.build_id / store.KEYWORDS) as b:
+        assert sorted(a.files) == sorted(b.files) and any(n.startswith("refit_") for n in a.files)
+        for name in a.files:
+            assert a[name].dtype == b[name].dtype and a[name].tobytes() == b[name].tobytes(), name
+    one, two = Retriever.open(private, build_if_missing=False), Retriever.open(clean, build_if_missing=False)
+    for question in QUESTIONS + ["Qui prête des vélos cargos aux artisans ?"]:
+        a, b = one.ask(question), two.ask(question)
+        assert [h.passage.text for h in a.hits] == [h.passage.text for h in b.hits], question
+        assert [h.score for h in a.hits] == [h.score for h in b.hits] and a.answered == b.answered

@@ -66,6 +66,31 @@ def test_keys_differ_by_backend_model_kind_and_exact_text():
         text_key("e5", "m", "document", "Texte")
 
 
+def test_keys_are_the_ones_every_existing_cache_holds():
+    """sha256 of the JSON list [backend, model, kind, text]: a faster key that changed one byte would make every
+    cache on disk useless (a full re-embedding at the first build after an upgrade)."""
+    import hashlib
+    import json
+
+    from index.embedding_cache import CachedEncoder, CachedTokenCounter
+
+    texts = ["Texte", "", "« guillemets » et \"quotes\" \\ barre", "ligne\nsuivante\ttab\x00\x1f", "emoji 🙂 é",
+             "\u2028\u2029 séparateurs", "a" * 5000]
+    for backend, model, kind in [("e5", "intfloat/multilingual-e5-small", "passage"), ("s-t", 'mo"del\\', "query"),
+                                 ("e5", "m", "tokens")]:
+        for text in texts:
+            expected = hashlib.sha256(json.dumps([backend, model, kind, text], ensure_ascii=False).encode()).digest()
+            assert text_key(backend, model, kind, text) == expected, (kind, text)
+
+    class Named:
+        backend, model_id = "e5", "m"
+
+    encoder, counter = CachedEncoder(Named(), None), CachedTokenCounter(Named(), None)
+    for text in texts:
+        assert encoder.key("passage", text) == encoder.key("passage", text) == text_key("e5", "m", "passage", text)
+        assert counter._key(text) == text_key("e5", "m", "tokens", text)
+
+
 def test_second_pass_embeds_nothing_and_returns_the_same_vectors(cache, e5_embedder):
     first = CountingEmbedder(e5_embedder)
     _, fresh = encode(first, cache)

@@ -116,3 +116,35 @@ def test_glosses_move_the_ranking_but_not_the_evidence(retriever, built_settings
     assert with_.answered == without.answered
     assert [h.score for h in with_.hits] != [h.score for h in without.hits]
     assert "Mira Murati laisse sa place à Emmett Shear" in with_.hits[0].passage.text
+
+
+def test_the_dictionary_is_read_once_a_process_until_it_changes(tmp_path, monkeypatch):
+    from index.ranking import lexicon
+
+    path = write_dictd(tmp_path, ENTRIES)
+    reads: list[str] = []
+    real = lexicon.read_dictd
+    monkeypatch.setattr(lexicon, "read_dictd", lambda p: reads.append(str(p)) or real(p))
+    first = KeywordIndex.fit(TEXTS, lexicon=str(path))
+    again = KeywordIndex.fit(TEXTS, lexicon=str(path))  # the next build in this process
+    assert len(reads) == 1 and again.glosses.get("fired") == first.glosses.get("fired") == ("licencier",)
+    write_dictd(tmp_path, dict(ENTRIES, fire="fire /faɪər/\n1. congédier\n"))  # a new version of the package
+    assert "licencier" not in (KeywordIndex.fit(TEXTS, lexicon=str(path)).glosses.get("fired") or ())
+    assert len(reads) == 2
+
+
+def test_the_glosses_stored_do_not_depend_on_the_hash_seed(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from .conftest import PROJECT_ROOT
+
+    path = write_dictd(tmp_path, ENTRIES)
+    script = (f"import sys, numpy as np; from index.ranking.keyword import KeywordIndex; "
+              f"np.savez(sys.argv[1], **KeywordIndex.fit({TEXTS!r}, lexicon={str(path)!r}).gloss_arrays)")
+    for seed in ("1", "2"):
+        subprocess.run([sys.executable, "-c", script, str(tmp_path / f"g{seed}.npz")], check=True, cwd=PROJECT_ROOT,
+                       env=dict(os.environ, PYTHONPATH=str(PROJECT_ROOT), PYTHONHASHSEED=seed), timeout=120)
+    with np.load(tmp_path / "g1.npz") as one, np.load(tmp_path / "g2.npz") as two:
+        assert len(one["gloss_ids"]) and all(one[k].tobytes() == two[k].tobytes() for k in one.files)

@@ -50,18 +50,18 @@ def english_candidates(dictionary: str, vocabulary: "Vocabulary") -> dict[str, s
     dictionary (a warning was already logged when the glosses were read)."""
     if not dictionary:
         return {}
-    from .lexicon import english_forms, read_dictd
+    from .lexicon import english_forms
+    from .lexicon import dictionary as read_dictionary
 
     try:
-        senses = read_dictd(dictionary)
+        prepared = read_dictionary(dictionary)
     except (OSError, ValueError, UnicodeDecodeError):
         return {}
     stems = vocabulary.stems
-    heads = sorted(h for h, texts in senses.items()
-                   if h.isalpha() and any(len(w) > 2 and term(w, vocabulary.language) in stems
-                                          for text in texts for w in words(text)))
+    heads = sorted(h for h, sense_stems in prepared.sense_stems(vocabulary.language).items()
+                   if h.isalpha() and not sense_stems.isdisjoint(stems))
     forms_of: dict[str, set[str]] = {h: {h} for h in heads}
-    for form, lemmas in english_forms(heads).items():
+    for form, lemmas in english_forms(heads, prepared.english_pairs).items():
         for lemma in lemmas:
             forms_of[lemma].add(form)
     return forms_of

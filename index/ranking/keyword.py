@@ -15,13 +15,15 @@ import logging
 import math
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import ClassVar
-from array import array
+from typing import TYPE_CHECKING, ClassVar
 from functools import cached_property, lru_cache
 
 import numpy as np
 
 from ..text_norm import fold, term, terms, words
+
+if TYPE_CHECKING:
+    from .keyword_refit import GramCounts, Refit, WordTable
 
 log = logging.getLogger(__name__)
 
@@ -76,29 +78,33 @@ class CharNgramIndex:
     def fit(cls, texts: list[str], sizes: tuple[int, ...] = (4, 5)) -> "CharNgramIndex":
         """The n-grams of each text are counted in Python, everything else in numpy over flat postings (a
         few hundred per passage): fitting 360,000 passages keeps to compact arrays, not Python lists."""
-        row_of: dict[str, int] = {}  # gram → its number in order of first appearance
-        grams_of, tfs, lengths = array("i"), array("i"), array("q")
-        for text in texts:
-            counts = Counter(char_ngrams(text, sizes))
-            grams_of.extend([row_of.setdefault(g, len(row_of)) for g in counts])
-            tfs.extend(counts.values())
-            lengths.append(len(counts))
-        n = len(texts)
-        grams = sorted(row_of)
-        rank = np.empty(len(grams), dtype=np.int64)
-        rank[np.fromiter((row_of[g] for g in grams), dtype=np.int64, count=len(grams))] = np.arange(len(grams))
-        gram = rank[np.frombuffer(grams_of, dtype=np.int32)] if len(grams_of) else np.zeros(0, np.int64)
-        doc = np.repeat(np.arange(n, dtype=np.int32), np.frombuffer(lengths, dtype=np.int64))
+        from .keyword_refit import count_grams, text_keys
+
+        return cls.from_counts(count_grams(texts, sizes, text_keys(texts), None), len(texts), sizes)[0]
+
+    @classmethod
+    def from_counts(cls, counts: "GramCounts", n: int, sizes: tuple[int, ...]) -> "tuple[CharNgramIndex, np.ndarray]":
+        """The index of `n` texts from their n-gram counts (index.ranking.keyword_refit: counted, or copied from
+        the previous build for the texts it had), and each count's row in it (text after text)."""
+        present = np.zeros(len(counts.names), dtype=bool)
+        present[counts.ids] = True
+        order = np.flatnonzero(present).tolist()  # gram ids some text has, by gram
+        order.sort(key=counts.names.__getitem__)
+        grams = [counts.names[i] for i in order]
+        rank = np.full(len(counts.names), -1, dtype=np.int64)
+        rank[np.array(order, dtype=np.int64)] = np.arange(len(order))
+        gram = rank[counts.ids] if len(counts.ids) else np.zeros(0, np.int64)
+        doc = np.repeat(np.arange(n, dtype=np.int32), counts.lengths)
         df = np.bincount(gram, minlength=len(grams))
         idf = np.log((n + 1) / (df + 0.5))
         # per posting, in each text's order of first appearance: (1 + log tf) * idf / the text's norm
-        weight = (1 + np.log(np.frombuffer(tfs, dtype=np.int32).astype(np.float64))) * idf[gram]
+        weight = (1 + np.log(counts.tfs.astype(np.float64))) * idf[gram]
         norm = np.sqrt(np.bincount(doc, weights=weight * weight, minlength=n))
         weight = (weight / np.where(norm > 0, norm, 1.0)[doc]).astype(np.float32)
-        order = np.argsort(gram, kind="stable")  # by gram, passages ascending within each
+        order_ = np.argsort(gram, kind="stable")  # by gram, passages ascending within each
         indptr = np.concatenate([[0], np.cumsum(df)]).astype(np.int64)
         return cls(dict(zip(grams, range(len(grams)))), idf.astype(np.float32), indptr,
-                   doc[order].astype(np.int32), weight[order], n, tuple(sizes))
+                   doc[order_].astype(np.int32), weight[order_], n, tuple(sizes)), gram
 
     def scores(self, query: str, among: np.ndarray | None = None) -> np.ndarray:
         """Cosine of each passage with the question, 0 where no n-gram is shared.
@@ -189,24 +195,34 @@ class Vocabulary:
 
     @classmethod
     def fit(cls, texts: list[str], language: str = "fr") -> "Vocabulary":
+        from .keyword_refit import text_keys, word_table
+
+        return cls.from_table(word_table(texts, language, text_keys(texts), None), language)
+
+    @classmethod
+    def from_table(cls, table: "WordTable", language: str = "fr", common: dict[str, float] | None = None
+                   ) -> "Vocabulary":
+        """The vocabulary of the texts whose distinct words `table` lists (index.ranking.keyword_refit), each word
+        taken in order of first appearance; Zipf frequencies looked up as needed (and kept in `table`).
+        `common`: the everyday-word table when an earlier fit computed it with the same wordfreq."""
         from .word_frequency import common_words, zipf
 
         forms: dict[str, float] = {}
         stems: dict[str, float] = {}
         spellings: dict[str, str] = {}
-        seen: set[str] = set()  # a word met again changes nothing: its form and stem are already counted
-        for text in texts:
-            for word in words(text):
-                if word in seen:
-                    continue
-                seen.add(word)
-                key = fold(word)
-                if key not in forms:
-                    forms[key] = zipf(word)
-                    spellings[key] = word
-                stem = term(word, language)
-                stems[stem] = max(stems.get(stem, 0.0), forms[key])
-        return cls(forms, stems, common_words(cls.KEPT_ZIPF), language, spellings)
+        from .keyword_refit import first_appearances
+
+        for w in first_appearances(table.ids).tolist():  # each word once, where the texts first have it
+            key = table.keys[w]
+            if key not in forms:
+                z = table.zipf[w]
+                if z != z:  # NaN: not looked up yet
+                    z = table.zipf[w] = zipf(table.words[w])
+                forms[key] = z
+                spellings[key] = table.words[w]
+            stem = table.stems[w]
+            stems[stem] = max(stems.get(stem, 0.0), forms[key])
+        return cls(forms, stems, common if common is not None else common_words(cls.KEPT_ZIPF), language, spellings)
 
     def match(self, query: str) -> tuple[dict[str, float], list[str]]:
         """The question's words found in the corpus (stem → Zipf; as a word or through its stem), and the others."""
@@ -269,13 +285,27 @@ class KeywordIndex:
     form_vectors: np.ndarray | None = None  # [forms, dim]: each corpus word embedded alone (index.ranking.alignment)
     gloss_arrays: dict[str, np.ndarray] | None = field(default=None, compare=False)  # English forms → French words, packed
     alignment_arrays: dict[str, np.ndarray] | None = field(default=None, compare=False)  # English forms → corpus words (alignment.py)
+    # what the next build needs to refit from this one (index.ranking.keyword_refit); written, never read to serve
+    refit_arrays: dict[str, np.ndarray] | None = field(default=None, compare=False, repr=False)
 
     @classmethod
-    def fit(cls, texts: list[str], language: str = "fr", lexicon: str = "") -> "KeywordIndex":
+    def fit(cls, texts: list[str], language: str = "fr", lexicon: str = "", previous: "Refit | None" = None
+            ) -> "KeywordIndex":
         """`lexicon`: an English-French dictionary (index.ranking.lexicon) whose senses the corpus may hold
-        are kept for English questions; "" or a dictionary that cannot be read: none (a warning says so)."""
-        ngrams = CharNgramIndex.fit(texts)
-        return cls(ngrams, Vocabulary.fit(texts, language), gloss_arrays=_gloss_arrays(lexicon, ngrams))
+        are kept for English questions; "" or a dictionary that cannot be read: none (a warning says so).
+        `previous`: what the previous build stored to refit from (`Refit.from_arrays`): only the texts it did
+        not have are read, and the index is bit-for-bit the one a full fit gives."""
+        from .keyword_refit import count_grams, text_keys, to_arrays, word_table
+
+        sizes = (4, 5)
+        keys = text_keys(texts)
+        counts = count_grams(texts, sizes, keys, previous)
+        ngrams, rows = CharNgramIndex.from_counts(counts, len(texts), sizes)
+        table = word_table(texts, language, keys, previous)
+        common = previous.common if previous is not None and previous.language == language else None
+        vocabulary = Vocabulary.from_table(table, language, common)
+        return cls(ngrams, vocabulary, gloss_arrays=_gloss_arrays(lexicon, ngrams),
+                   refit_arrays=to_arrays(keys, rows, counts, table))
 
     @cached_property
     def glosses(self) -> "Glosses | dict[str, tuple[str, ...]]":
@@ -293,7 +323,8 @@ class KeywordIndex:
 
         return Alignments(self.alignment_arrays)
 
-    def to_arrays(self) -> dict[str, np.ndarray]:
+    def to_arrays(self, refit: bool = True) -> dict[str, np.ndarray]:
+        """`refit=False`: without the arrays only the next build reads (PostgreSQL, where serving loads them all)."""
         n, v = self.ngrams, self.vocabulary
         arrays = {"format": np.array(self.FORMAT), "grams": np.array(list(n.grams), dtype=str), "idf": n.idf,
                   "indptr": n.indptr, "ids": n.ids, "weights": n.weights, "size": np.array(n.size),
@@ -308,6 +339,8 @@ class KeywordIndex:
             arrays["spellings"] = _packed(v.spellings[form] for form in v.forms)
         if self.form_vectors is not None:
             arrays["form_vectors"] = self.form_vectors.astype(np.float16)  # half the size; cosines to ~1e-3
+        if refit:
+            arrays.update(self.refit_arrays or {})
         return arrays
 
     @classmethod

@@ -18,11 +18,12 @@ senses ("fire" → "partir, licencier, feu, tirer") tie off-topic questions to a
 from __future__ import annotations
 
 import gzip
-from functools import lru_cache
+import os
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Callable, Iterable
 
-from ..text_norm import STOPWORDS, fold, words
+from ..text_norm import STOPWORDS, fold, term, words
 
 DEFAULT_DICTIONARY = "/usr/share/dictd/freedict-eng-fra"  # <path>.index and <path>.dict.dz, as dictd installs them
 _B64 = {c: i for i, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")}
@@ -64,12 +65,63 @@ def read_dictd(path: str | Path) -> dict[str, list[str]]:
     return senses
 
 
-def english_forms(headwords: Iterable[str]) -> dict[str, set[str]]:
+class Dictionary:
+    """A dictd dictionary as builds use it, prepared once per process (`dictionary(path)`): its senses, their
+    words, and simplemma's English forms of its headwords. A build asks twice (glosses, alignments) and a bot
+    that rebuilds in its own process asks at every rebuild; parsing, tokenising and loading simplemma's 17 MB
+    table each time was a second or more of every build."""
+
+    def __init__(self, senses: dict[str, list[str]]):
+        self.senses = senses
+        self._stems: dict[str, dict[str, frozenset[str]]] = {}
+
+    @cached_property
+    def sense_words(self) -> dict[str, tuple[tuple[str, str], ...]]:
+        """Headword → the words of its senses longer than two letters, with their folded form, in order."""
+        return {head: tuple((w, fold(w)) for t in texts for w in words(t) if len(w) > 2)
+                for head, texts in self.senses.items()}
+
+    def sense_stems(self, language: str) -> dict[str, frozenset[str]]:
+        """Headword → the stems of its sense words (those of `sense_words`) in `language`."""
+        if language not in self._stems:
+            self._stems[language] = {head: frozenset(term(w, language) for w, _ in ws)
+                                     for head, ws in self.sense_words.items()}
+        return self._stems[language]
+
+    @cached_property
+    def english_pairs(self) -> tuple[tuple[str, str], ...]:
+        """simplemma's (form, lemma) pairs whose lemma is a headword here, in simplemma's order: all that
+        `english_forms` reads for these headwords, without keeping the whole table."""
+        heads = self.senses
+        return tuple((form, lemma) for form, lemma in _english_lemmas() if lemma in heads)
+
+
+def dictionary(path: str | Path) -> Dictionary:
+    """The dictionary at `path` (as `read_dictd` reads it), parsed once per process while its files do not
+    change. Raises OSError when they are missing or unreadable."""
+    path = Path(path)
+    identity = []
+    for suffix in (".index", ".dict.dz", ".dict"):
+        try:
+            st = os.stat(path.with_name(path.name + suffix))
+        except OSError:
+            continue
+        identity.append((suffix, st.st_size, st.st_mtime_ns, st.st_ino))
+    return _dictionary(str(path.resolve()), tuple(identity))
+
+
+@lru_cache(maxsize=2)
+def _dictionary(path: str, identity: tuple) -> Dictionary:
+    return Dictionary(read_dictd(path))
+
+
+def english_forms(headwords: Iterable[str], pairs: Iterable[tuple[str, str]] | None = None) -> dict[str, set[str]]:
     """Inflected English form → the headwords it may be a form of ("fired" → {"fire"}, "left" → {"left", "leave"}),
-    from simplemma's English dictionary; every headword is a form of itself."""
-    heads = set(headwords)
+    from simplemma's English dictionary (or `pairs`, a part of it holding every pair of these headwords:
+    `Dictionary.english_pairs`); every headword is a form of itself."""
+    heads = dict.fromkeys(headwords)  # in the order given: the same table whatever the hash seed
     forms: dict[str, set[str]] = {h: {h} for h in heads}
-    for form, lemma in _english_lemmas():
+    for form, lemma in (_english_lemmas() if pairs is None else pairs):
         if lemma in heads:
             forms.setdefault(form, set()).add(lemma)
     return forms
@@ -90,21 +142,29 @@ def _english_lemmas() -> tuple[tuple[str, str], ...]:
     return tuple((form, lemma) for form, lemma in pairs if form != lemma and " " not in form)
 
 
-def corpus_glosses(dictionary: str | Path, relevant: Callable[[str], bool]) -> dict[str, tuple[str, ...]]:
+def corpus_glosses(dictionary_path: str | Path, relevant: Callable[[str], bool]) -> dict[str, tuple[str, ...]]:
     """English word form → the French sense words (folded) the corpus may contain, as the build stores them.
 
     `relevant(word)` says whether a French word can matter for this corpus (it shares a character n-gram
     with it); a sense word that cannot would change no passage's keyword score. Raises OSError without
     the dictionary.
     """
-    senses = read_dictd(dictionary)
+    prepared = dictionary(dictionary_path)
+    answers: dict[str, bool] = {}  # relevant(word), asked once a word
+
+    def kept_word(word: str) -> bool:
+        answer = answers.get(word)
+        if answer is None:
+            answer = answers[word] = bool(relevant(word))
+        return answer
+
     heads: dict[str, tuple[str, ...]] = {}
-    for head, texts in senses.items():
-        kept = dict.fromkeys(fold(w) for t in texts for w in words(t) if len(w) > 2 and relevant(w))
+    for head, sense_words in prepared.sense_words.items():
+        kept = dict.fromkeys(folded for w, folded in sense_words if kept_word(w))
         if kept:
             heads[head] = tuple(kept)
     table: dict[str, tuple[str, ...]] = {}
-    for form, lemmas in english_forms(heads).items():
+    for form, lemmas in english_forms(heads, prepared.english_pairs).items():
         if form in STOPWORDS:
             continue
         table[form] = tuple(dict.fromkeys(w for lemma in sorted(lemmas) for w in heads[lemma]))
