@@ -5,8 +5,8 @@ discord.py retries a refused request itself (5 tries: after a 429 it sleeps `ret
 reply cannot be edited the answer goes out as a follow-up, then as a channel message, each after a
 short pause, so the asker always learns the outcome. An edit that fails ambiguously (a timeout or a 5xx,
 which may come after Discord applied it) is checked first: when the reply already shows the answer, no
-follow-up repeats it. The first response is bounded by Discord's
-3-second window: a retry that would land after it is pointless (the interaction is gone by then).
+follow-up repeats it. The first response is bounded by Discord's 3-second window: a retry that would
+land after it is pointless (the interaction is gone by then).
 """
 from __future__ import annotations
 
@@ -69,6 +69,7 @@ def shows(content: str, embeds: list[dict], loading: bool, kwargs: dict) -> bool
     wanted = [e.to_dict() if isinstance(e, discord.Embed) else dict(e) for e in kwargs.get("embeds") or []]
     if (content or "").strip() != (kwargs.get("content") or "").strip():
         return False
+
     def seen(e: dict) -> tuple:  # what the user reads, whitespace at the ends aside (Discord may trim it)
         return tuple((e.get(k) or "").strip() for k in ("title", "description", "url"))
 
