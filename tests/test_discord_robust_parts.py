@@ -235,3 +235,20 @@ def test_a_second_signal_stops_waiting():
 
     told, took = asyncio.run(go())
     assert told == [1] and took < 3
+
+
+# ----- an edit that seemed to fail ------------------------------------------------------------------------
+
+
+def test_a_fetched_reply_shows_the_edit_only_when_it_is_that_answer_and_no_longer_thinking():
+    import discord
+
+    from bot.discord_app.delivery import shows
+
+    sent = {"content": None, "embeds": [discord.Embed.from_dict({"title": "Q", "description": "> quote\n— A"})]}
+    fetched = [{"type": "rich", "title": "Q", "description": "> quote\n— A", "color": 1}]
+    assert shows("", fetched, False, sent)
+    assert not shows("", fetched, True, sent), "still the deferred 'thinking' message"
+    assert not shows("", [], False, sent) and not shows("", [{"title": "Q", "description": "other"}], False, sent)
+    assert not shows("restarting", fetched, False, sent)
+    assert shows("Restarting, try again.", [], False, {"content": "Restarting, try again.", "embeds": []})

@@ -177,6 +177,40 @@ def test_an_edit_failing_with_5xx_ten_times_falls_back_to_a_follow_up(standin, b
     print(f"\n[delivery] follow-up {time.monotonic() - t0:.1f} s after the question (edit kept failing with 500)")
 
 
+def _edit_outcome(standin, bot, it, since: int) -> None:
+    """Until the bot has decided about its failed edit: a follow-up sent, or the edit found in place."""
+    standin.wait_for(lambda: it.followups or "but the edit is there" in bot.log()[since:], timeout=60,
+                     what="a follow-up or the edit found in place")
+    time.sleep(1.5)  # a follow-up sent after all would be here by now
+
+
+def _original_fetched(standin, since: int) -> bool:
+    return any(m == "GET" and re.fullmatch(EDIT_ORIGINAL, p) for m, p, _ in standin.requests[since:])
+
+
+@pytest.mark.parametrize("failure", [
+    {"status": 500, "times": 10},  # Discord applied each try, and answered 500 (discord.py retried)
+    {"status": 504, "hang": 7.0},  # applied, and answered after the bot stopped waiting
+], ids=["5xx", "timeout"])
+def test_an_edit_that_landed_but_seemed_to_fail_is_not_sent_again(standin, bot, failure):
+    standin.fail("PATCH", EDIT_ORIGINAL, applied=True, **failure)
+    since, requests = len(bot.log()), len(standin.requests)
+    it = ask(standin, QUESTIONS[1], locale="en-US")
+    _edit_outcome(standin, bot, it, since)
+    assert it.edits and is_quoted_answer(it.original), "the edit took effect"
+    assert it.followups == [], "the answer is not shown twice"
+    assert _original_fetched(standin, requests), "the bot looked at @original before deciding"
+
+
+def test_an_edit_that_failed_with_5xx_without_landing_still_gets_its_follow_up(standin, bot):
+    standin.fail("PATCH", EDIT_ORIGINAL, 503, times=10)
+    requests = len(standin.requests)
+    it = ask(standin, QUESTIONS[5], locale="en-US")
+    standin.wait_for(lambda: it.followups, timeout=60, what="a follow-up")
+    assert is_quoted_answer(it.followups[0]) and not it.edits
+    assert _original_fetched(standin, requests)
+
+
 def test_when_the_interaction_cannot_carry_the_answer_it_goes_to_the_channel(standin, bot):
     standin.fail("PATCH", EDIT_ORIGINAL, 502, times=10)
     standin.fail("POST", FOLLOWUP, 500, times=10)

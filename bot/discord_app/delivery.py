@@ -3,8 +3,10 @@
 discord.py retries a refused request itself (5 tries: after a 429 it sleeps `retry_after`, after a
 5xx 1, 3, 5… s), then gives up. Each step here is bounded in time instead, and when the deferred
 reply cannot be edited the answer goes out as a follow-up, then as a channel message, each after a
-short pause, so the asker always learns the outcome. The first response is bounded by Discord's
-3-second window: a retry that would land after it is pointless (the interaction is gone by then).
+short pause, so the asker always learns the outcome. An edit that fails ambiguously (a timeout or a 5xx,
+which may come after Discord applied it) is checked first: when the reply already shows the answer, no
+follow-up repeats it. The first response is bounded by Discord's 3-second window: a retry that would
+land after it is pointless (the interaction is gone by then).
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ log = logging.getLogger(__name__)
 ACK_WINDOW = 3.0  # seconds Discord gives the first response
 STEP_TIMEOUT = 5.0  # one edit, follow-up or channel message, retries included
 PAUSE = 1.0  # between two ways of delivering
+CHECK_TIMEOUT = 3.0  # fetching the reply to see whether an edit that seemed to fail landed
 
 
 def _why(error: BaseException) -> str:
@@ -41,6 +44,38 @@ async def acknowledge(action: Awaitable[Any], received_at: float, what: str) -> 
         return False
 
 
+def _ambiguous(error: BaseException) -> bool:
+    """A timeout or a 5xx may come after Discord applied the request; a 429 or another 4xx never does."""
+    return isinstance(error, asyncio.TimeoutError) or (isinstance(error, discord.HTTPException)
+                                                       and error.status >= 500)
+
+
+async def _edit_landed(interaction: discord.Interaction, kwargs: dict) -> bool:
+    """Whether the deferred reply (`@original`, fetched) now shows what the failed edit sent: then a
+    follow-up would show the user the answer twice. Unknown (the fetch fails too) counts as not landed:
+    twice is better than never."""
+    try:
+        message = await asyncio.wait_for(interaction.original_response(), CHECK_TIMEOUT)
+    except (discord.HTTPException, discord.ClientException, asyncio.TimeoutError) as e:
+        log.warning("could not check whether the reply to interaction %s was edited (%s)", interaction.id, _why(e))
+        return False
+    return shows(message.content, [e.to_dict() for e in message.embeds], message.flags.loading, kwargs)
+
+
+def shows(content: str, embeds: list[dict], loading: bool, kwargs: dict) -> bool:
+    """Whether a message (its content, embeds as dicts, still "thinking") is the one `kwargs` describe."""
+    if loading:
+        return False
+    wanted = [e.to_dict() if isinstance(e, discord.Embed) else dict(e) for e in kwargs.get("embeds") or []]
+    if (content or "").strip() != (kwargs.get("content") or "").strip():
+        return False
+
+    def seen(e: dict) -> tuple:  # what the user reads, whitespace at the ends aside (Discord may trim it)
+        return tuple((e.get(k) or "").strip() for k in ("title", "description", "url"))
+
+    return [seen(e) for e in embeds] == [seen(e) for e in wanted]
+
+
 def _mention_line(interaction: discord.Interaction) -> str:
     user = interaction.user
     return user.mention if isinstance(user, (discord.User, discord.Member)) else ""
@@ -59,8 +94,14 @@ async def deliver(interaction: discord.Interaction, kwargs: dict, view: discord.
             await asyncio.wait_for(interaction.edit_original_response(**kwargs, **extra), STEP_TIMEOUT)
             return "edit"
         except (discord.HTTPException, asyncio.TimeoutError) as e:
-            log.warning("editing the reply to interaction %s failed (%s); sending a follow-up", interaction.id, _why(e))
+            failure = e
         await asyncio.sleep(PAUSE)
+        if _ambiguous(failure) and await _edit_landed(interaction, kwargs):
+            log.info("editing the reply to interaction %s seemed to fail (%s) but the edit is there: no follow-up",
+                     interaction.id, _why(failure))
+            return "edit"
+        log.warning("editing the reply to interaction %s failed (%s); sending a follow-up", interaction.id,
+                    _why(failure))
         try:
             await asyncio.wait_for(interaction.followup.send(**kwargs, **extra, ephemeral=not public, wait=True),
                                    STEP_TIMEOUT)

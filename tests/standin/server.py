@@ -107,13 +107,17 @@ class Interaction:
 
 @dataclass
 class Failure:
-    """An injected failure: the next `times` requests matching `method` and `path` get `status`."""
+    """An injected failure: the next `times` requests matching `method` and `path` get `status`, after
+    `hang` seconds; `applied`: the request takes effect first, as when Discord did the work but the answer
+    was lost (a 5xx from its proxy, a timeout)."""
 
     method: str
     path: re.Pattern
     status: int
     times: int
     retry_after: float | None = None
+    hang: float | None = None
+    applied: bool = False
     hits: int = 0
 
 
@@ -354,11 +358,18 @@ class DiscordStandIn:
             self.violation(f"{request.method} {path} with a wrong Authorization header")
             return json_response({"message": "401: Unauthorized", "code": 0}, status=401)
         body = await self._body(request)
-        injected = self._injected_failure(request.method, path)
-        if injected is not None:
-            self._changed()
-            return injected
         parts = path.strip("/").split("/")
+        failure = self._injected(request.method, path)
+        if failure is not None:
+            if failure.applied:
+                try:
+                    await self._route(request.method, parts, body, request)
+                finally:
+                    self._changed()
+            if failure.hang:
+                await asyncio.sleep(failure.hang)
+            self._changed()
+            return self._failure_response(failure)
         try:
             response = await self._route(request.method, parts, body, request)
         finally:
@@ -370,26 +381,33 @@ class DiscordStandIn:
 
     # ----- failure injection ----------------------------------------------------------------------------
 
-    def fail(self, method: str, path: str, status: int, times: int = 1, retry_after: float | None = None) -> Failure:
+    def fail(self, method: str, path: str, status: int, times: int = 1, retry_after: float | None = None, *,
+             hang: float | None = None, applied: bool = False) -> Failure:
         """Make the next `times` `method` requests whose path matches the regex `path` fail with `status`
-        (429: a rate limit with `retry_after`, as Discord sends it through its proxy; 5xx: a server error)."""
-        failure = Failure(method, re.compile(path), status, times, retry_after)
+        (429: a rate limit with `retry_after`, as Discord sends it through its proxy; 5xx: a server error),
+        answered `hang` seconds late (longer than the bot waits: a timeout); `applied=True`: each one takes
+        effect before it fails, so the bot cannot know from the answer whether it did."""
+        failure = Failure(method, re.compile(path), status, times, retry_after, hang, applied)
         self.failures.append(failure)
         return failure
 
-    def _injected_failure(self, method: str, path: str) -> web.Response | None:
+    def _injected(self, method: str, path: str) -> Failure | None:
         for f in self.failures:
             if f.hits < f.times and f.method == method and f.path.search(path):
                 f.hits += 1
-                if f.status == 429:
-                    retry = f.retry_after if f.retry_after is not None else 1.0
-                    return web.Response(
-                        body=json.dumps({"message": "You are being rate limited.", "retry_after": retry,
-                                         "global": False, "code": 0}).encode(),
-                        status=429, content_type="application/json",
-                        headers={"Via": "1.1 google", "Retry-After": str(max(1, int(retry + 0.999)))})
-                return json_response({"message": f"{f.status}: Server Error", "code": 0}, status=f.status)
+                return f
         return None
+
+    @staticmethod
+    def _failure_response(f: Failure) -> web.Response:
+        if f.status == 429:
+            retry = f.retry_after if f.retry_after is not None else 1.0
+            return web.Response(
+                body=json.dumps({"message": "You are being rate limited.", "retry_after": retry,
+                                 "global": False, "code": 0}).encode(),
+                status=429, content_type="application/json",
+                headers={"Via": "1.1 google", "Retry-After": str(max(1, int(retry + 0.999)))})
+        return json_response({"message": f"{f.status}: Server Error", "code": 0}, status=f.status)
 
     async def _body(self, request: web.Request) -> dict | list | None:
         if not request.can_read_body:
