@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Callable
 
 from .corpus.document import Document
@@ -27,13 +28,20 @@ class ChunkerParams:
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     """Spans of the sentences of `text`, whitespace between them excluded."""
+    return list(_sentence_spans(text))
+
+
+@lru_cache(maxsize=1 << 16)
+def _sentence_spans(text: str) -> tuple[tuple[int, int], ...]:
+    """Memoised: a rebuild in the same process (the bot's, a benchmark's) splits the same passages again, and
+    chunking splits a long block before its passages are split once more."""
     spans, start = [], 0
     for match in _SENTENCE_END.finditer(text):
         end = match.start() + len(match.group(0)) - len(match.group(0).lstrip("»”\")"))
         _add_span(text, start, end if end > start else match.start(), spans)
         start = match.end()
     _add_span(text, start, len(text), spans)
-    return spans
+    return tuple(spans)
 
 
 def _add_span(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:

@@ -4,7 +4,7 @@ Plain frozen dataclasses so they can be stored, compared and rendered by pure fu
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Literal
 
 Kind = Literal["article", "comment"]
@@ -31,7 +31,11 @@ class Location:
     doc_source: str = ""  # its publication's name ("" when unknown)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """`asdict(self)`, without its recursive deep copy: a build writes one a passage (all fields are scalars)."""
+        return {name: getattr(self, name) for name in _LOCATION_FIELDS}
+
+
+_LOCATION_FIELDS = tuple(f.name for f in fields(Location))
 
 
 @dataclass(frozen=True)

@@ -69,3 +69,13 @@ def test_sentence_spans_cover_all_non_space_text_in_order(text):
     assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:]))
     rebuilt = "".join(text[s:e] for s, e in spans)
     assert re.sub(r"\s", "", rebuilt) == re.sub(r"\s", "", text)
+
+
+def test_memoised_sentence_spans_are_a_fresh_list_each_time():
+    from index.chunking import sentence_spans
+
+    text = "Première phrase. Deuxième phrase ! Troisième ?"
+    first = sentence_spans(text)
+    first.append((0, 1))  # a caller changing its list changes nobody else's
+    assert sentence_spans(text) == [(0, 16), (17, 34), (35, 46)] and [text[s:e] for s, e in sentence_spans(text)][-1] \
+        == "Troisième ?"

@@ -209,3 +209,18 @@ def test_several_documents_are_indexed_and_cited_apart(tmp_path, e5_embedder, co
     assert shear.location.doc_id != "second" and "Twitch" in shear.text
     thyme = retriever.ask("Quelle herbe ajoutait la grand-mère ?", scope="comments").hits[0].passage
     assert (thyme.location.doc_id, thyme.location.comment) == ("second", 1)
+
+
+def test_passages_file_holds_exactly_the_json_of_each_passage(built_settings):
+    """The faster passages.jsonl writer (one encoder, Location.to_dict without asdict's deep copy) writes the
+    very bytes `json.dumps(row, ensure_ascii=False)` of `dataclasses.asdict` did."""
+    import dataclasses
+    import json
+
+    stored = store.load_build(built_settings.data_dir)
+    path = store.builds_dir(built_settings.data_dir) / stored.build_id / store.PASSAGES
+    expected = "".join(json.dumps({"id": p.id, "text": p.text, "location": dataclasses.asdict(p.location),
+                                   "sentences": [list(s) for s in spans]}, ensure_ascii=False) + "\n"
+                       for p, spans in zip(stored.passages, stored.sentences))
+    assert path.read_text("utf-8") == expected
+    assert all(p.location.to_dict() == dataclasses.asdict(p.location) for p in stored.passages)

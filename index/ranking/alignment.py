@@ -58,8 +58,9 @@ def english_candidates(dictionary: str, vocabulary: "Vocabulary") -> dict[str, s
     except (OSError, ValueError, UnicodeDecodeError):
         return {}
     stems = vocabulary.stems
+    # any(...) over the headword's few stems, not isdisjoint(stems): that walks every corpus stem for each headword
     heads = sorted(h for h, sense_stems in prepared.sense_stems(vocabulary.language).items()
-                   if h.isalpha() and not sense_stems.isdisjoint(stems))
+                   if h.isalpha() and any(stem in stems for stem in sense_stems))
     forms_of: dict[str, set[str]] = {h: {h} for h in heads}
     for form, lemmas in english_forms(heads, prepared.english_pairs).items():
         for lemma in lemmas:
