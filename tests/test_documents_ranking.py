@@ -243,3 +243,87 @@ def test_the_document_nearest_as_a_whole_brings_its_passages_into_the_shortlist(
     assert np.allclose(sim[1:], vectors[cand[1:]] @ query)
     off = Documents(passages, DocumentWeights(expand=0), vectors, owner)
     assert off.expand(np.array([0]), np.array([0.0]), query, ann, centroid)[0].tolist() == [0]
+
+
+# ---- the order inside an article is the one it has alone; questions about the comments
+
+def test_local_keyword_with_local_norms_is_the_score_of_the_document_indexed_alone():
+    """With its passages' and the question's norms counted inside each document, the local keyword score of
+    every candidate is the cosine the document's own index gives it (not only up to a factor): two of them,
+    a question and its glosses, then add up as they do when the article is indexed alone."""
+    texts = ["Altman quitte OpenAI après un vote du conseil", "Le conseil se tait, Altman aussi",
+             "Altman rejoint Microsoft avec Brockman", "Le conseil municipal vote le budget",
+             "Le conseil de classe se réunit", "Un conseil pratique pour le budget", "Le conseil régional vote"]
+    passages = [_passage(i, "a" if i < 3 else "b", t) for i, t in enumerate(texts)]
+    ngrams = CharNgramIndex.fit(texts)
+    documents = Documents(passages, DocumentWeights(within=1.0))
+    norms = documents.local_norms(ngrams)
+    cand = np.arange(len(texts))
+    for question in ("Que reproche le conseil à Altman ?", "Quel budget vote le conseil ?", "board vote"):
+        local = documents.local_keyword(ngrams, question, cand, norms)
+        alone = np.concatenate([CharNgramIndex.fit(texts[:3]).scores(question),
+                                CharNgramIndex.fit(texts[3:]).scores(question)])
+        assert np.allclose(local, alone, atol=1e-5), question
+    # without them it is not (the corpus-wide norms scale each passage differently)
+    question = "Que reproche le conseil à Altman ?"
+    plain = documents.local_keyword(ngrams, question, cand)[:3]
+    exact = CharNgramIndex.fit(texts[:3]).scores(question)
+    assert not np.allclose(plain / plain.max(), exact / exact.max(), atol=1e-3)
+
+
+def test_local_norms_do_not_depend_on_the_order_of_the_postings_chunks():
+    texts = [f"texte {i} du document {i % 3} avec des mots {i * 7 % 11}" for i in range(30)]
+    passages = [_passage(i, f"d{i % 3}", t) for i, t in enumerate(sorted(texts, key=lambda t: t[-2:]))]
+    passages = sorted(passages, key=lambda p: p.id)
+    ngrams = CharNgramIndex.fit([p.text for p in passages])
+    documents = Documents(passages, DocumentWeights(within=1.0))  # documents interleaved: postings not by document
+    norms = documents.local_norms(ngrams)
+    cand = np.arange(len(passages))
+    for doc in ("d0", "d1", "d2"):
+        own = [p for p in passages if p.location.doc_id == doc]
+        exact = CharNgramIndex.fit([p.text for p in own]).scores("mots du document 4")
+        local = documents.local_keyword(ngrams, "mots du document 4", cand, norms)[[p.id for p in own]]
+        assert np.allclose(local, exact, atol=1e-5)
+
+
+def test_english_questions_keep_the_article_alone_order_in_the_archive(archive, retriever):
+    """The glosses of an English question count inside the article as they do across the corpus: without
+    them there, the order of the article's passages in an archive was not the article's alone."""
+    for question in ("What did Altman demand in exchange for coming back?",
+                     "Who temporarily ran OpenAI right after the firing?",
+                     "Why did the board say it no longer trusted its chief executive?",
+                     "Which subsidiaries kept their independence inside Microsoft?",
+                     "Who did Microsoft hire from OpenAI?"):
+        alone = _ranked(retriever, question, k=3)
+        in_archive = _ranked(archive, question, k=10)
+        seed = retriever._loaded.stored.passages[0].location.doc_id
+        texts_alone = [retriever._loaded.stored.passages[int(i)].text for i in alone.ids]
+        texts_archive = [archive._loaded.stored.passages[int(i)].text for i in in_archive.ids
+                         if archive._loaded.stored.passages[int(i)].location.doc_id == seed][:3]
+        assert texts_archive == texts_alone, question
+
+
+def test_a_question_about_what_readers_said_is_answered_from_a_document_with_comments(archive):
+    """The help entries have no comments: a question about the readers goes to the article that has them,
+    even when an entry is closer in words; a question without the cue may still go to an entry."""
+    for question in ("Qu'ont dit les lecteurs à propos des cookies et de la publicité ciblée ?",
+                     "Did any reader mention cameras at work?"):
+        ranked = _ranked(archive, question)
+        stored = archive._loaded.stored
+        assert ranked.about_comments
+        assert {stored.passages[int(i)].location.doc_id for i in ranked.ids} == \
+            {"nextinpact-2023-11-20-microsoft-recrute-sam-altman"}, question
+    plain = _ranked(archive, "À quoi servent les cookies et la publicité ciblée ?")
+    assert choose_article(plain) == "aide-cookies"
+
+
+def test_the_comment_filter_applies_only_to_a_mixed_collection():
+    commented = [_passage(0, "a", "texte"), Passage(1, "avis", Location(
+        doc_id="a", kind="comment", section=None, paragraph=None, comment=1, start=0, end=4, doc_title="a",
+        role="comment"))]
+    plain = [_passage(2, "b", "aide"), _passage(3, "c", "autre")]
+    mixed = Documents(commented + plain)
+    assert mixed.with_comments(True).tolist() == [True, False, False]
+    assert mixed.with_comments(False) is None
+    assert Documents(plain).with_comments(True) is None  # no document has comments: nothing to prefer
+    assert Documents(commented).with_comments(True) is None  # one document

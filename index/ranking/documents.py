@@ -90,6 +90,8 @@ class Documents:
         self.title_passage = title
         self.by_doc = np.argsort(self.doc_of, kind="stable")  # passage ids grouped by document
         self.doc_start = np.r_[0, np.cumsum(self.count)].astype(np.int64)
+        comments = np.array([p.location.kind == "comment" for p in passages], dtype=np.float64)
+        self.commented = np.bincount(self.doc_of, weights=comments, minlength=len(self.doc_ids)) > 0
         self.centroids = None  # [documents, dim]: each document's mean sentence vector, normalised
         if sentence_vectors is not None and len(self.doc_ids) > 1 and len(sentence_vectors):
             sums = np.zeros((len(self.doc_ids), sentence_vectors.shape[1]), dtype=np.float64)
@@ -100,8 +102,20 @@ class Documents:
     def centroid_similarity(self, query_vector: np.ndarray) -> np.ndarray | None:
         return None if self.centroids is None else self.centroids @ query_vector
 
+    def with_comments(self, about_comments: bool) -> np.ndarray | None:
+        """Which documents may answer: those with reader comments when the question asks what readers said,
+        and only when the collection mixes documents with and without them; None (all may) otherwise.
+
+        Within one article the comment cue is a cue (intent.py); across documents it is a filter: a help entry
+        or an article nobody commented on cannot say what readers said, however close its words are ("De quoi
+        les internautes ont-ils parlé sous le message du ministre ?" is nearest to an entry on cyber-harassment).
+        """
+        if not about_comments or len(self.doc_ids) < 2 or self.commented.all() or not self.commented.any():
+            return None
+        return self.commented
+
     def expand(self, cand: np.ndarray, passage_sim: np.ndarray, query_vector: np.ndarray, ann,
-               centroid_sim: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+               centroid_sim: np.ndarray | None, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """The shortlist plus every passage of the `expand` documents nearest the question as a whole.
 
         A question about a long article worded away from it ("the former boss", no name) may have none
@@ -111,7 +125,12 @@ class Documents:
         """
         if not self.weights.expand or centroid_sim is None:
             return cand, passage_sim
-        top = np.argsort(-centroid_sim, kind="stable")[: int(self.weights.expand)]
+        nearest = centroid_sim if allowed is None else np.where(allowed, centroid_sim, -np.inf)
+        top = np.argsort(-nearest, kind="stable")[: int(self.weights.expand)]
+        if allowed is not None:
+            top = top[allowed[top]]
+            if not len(top):
+                return cand, passage_sim
         extra = np.concatenate([self.by_doc[self.doc_start[d]:self.doc_start[d + 1]] for d in top])
         extra = extra[~np.isin(extra, cand)]
         if not len(extra):
@@ -194,13 +213,58 @@ class Documents:
         return sum(weight * _grouped_z(np.asarray(values, dtype=np.float64), row, len(docs), mask)
                    for weight, values in signals) / total
 
-    def local_keyword(self, ngrams: "CharNgramIndex", question: str, cand: np.ndarray) -> np.ndarray:
-        """The n-gram tf-idf score of each candidate with idf counted inside its own document.
+    def local_norms(self, ngrams: "CharNgramIndex") -> np.ndarray:
+        """Per passage: its n-gram vector's norm with idf counted inside its own document, in units of its
+        corpus-wide norm (the stored weights are divided by that one).
+
+        A passage's words weigh differently inside its article than across the corpus, so its length
+        normalisation does too: without this, a paragraph rich in words the corpus finds rare but the article
+        repeats is scaled down as over the corpus, and the order inside the article is not the one it has
+        when indexed alone. Computed once per loaded index from the stored postings, in chunks of grams
+        (the whole archive's 450k postings: tens of milliseconds).
+        """
+        cached = getattr(self, "_local_norms", None)
+        if cached is not None and cached[0] is ngrams:
+            return cached[1]
+        n, groups = len(self.doc_of), len(self.doc_ids)
+        squares = np.zeros(n, dtype=np.float64)
+        lengths = np.diff(ngrams.indptr)
+        chunk = 1 << 22  # postings per step: bounded memory however large the corpus
+        row = 0
+        while row < len(lengths):
+            end = int(np.searchsorted(ngrams.indptr, ngrams.indptr[row] + chunk, side="right")) - 1
+            end = max(end, row + 1)
+            lo, hi = int(ngrams.indptr[row]), int(ngrams.indptr[end])
+            ids = ngrams.ids[lo:hi].astype(np.int64)
+            grams = np.repeat(np.arange(row, end, dtype=np.int64), lengths[row:end])
+            doc = self.doc_of[ids]
+            key = grams * groups + doc
+            if len(key) < 2 or (np.diff(key) >= 0).all():  # postings by gram, then passage: runs, no sort
+                starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+                counts = np.diff(np.r_[starts, len(key)])
+                df = np.repeat(counts, counts)
+            else:
+                _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
+                df = counts[inverse]
+            local_idf = np.log((self.count[doc] + 1) / (df + 0.5))
+            unit = ngrams.weights[lo:hi].astype(np.float64) / ngrams.idf[grams]
+            squares += np.bincount(ids, weights=(unit * local_idf) ** 2, minlength=n)
+            row = end
+        norms = np.sqrt(squares)
+        norms = np.where(norms > 0, norms, 1.0)
+        self._local_norms = (ngrams, norms)
+        return norms
+
+    def local_keyword(self, ngrams: "CharNgramIndex", question: str, cand: np.ndarray,
+                      norms: np.ndarray | None = None) -> np.ndarray:
+        """The n-gram tf-idf cosine of each candidate with idf counted inside its own document.
 
         Over a corpus, "Altman" is rare and outweighs every other word of a question about an article in
         which every paragraph names him; inside that article it is common, and the words that tell its
-        paragraphs apart count, as they do when the article is indexed alone. Up to a factor per document
-        (the query's norm), which the per-document standardisation of `within` cancels.
+        paragraphs apart count, as they do when the article is indexed alone. With `norms`
+        (`local_norms`) each passage is normalised as it is when its article is indexed alone, and the
+        question by its n-grams the document holds: the score is then the one the article alone gives, so
+        two of them (a question and its glosses) add up as they do there.
         """
         out = np.zeros(len(cand), dtype=np.float64)
         if ngrams is None or not len(cand):
@@ -218,13 +282,22 @@ class Documents:
         query_tf = np.repeat([1 + math.log(tf) for _, tf in rows], lengths)
         gram = np.repeat(np.arange(len(rows)), lengths)
         doc = self.doc_of[ids]
-        _, inverse, df = np.unique(gram * len(self.doc_ids) + doc, return_inverse=True, return_counts=True)
+        pairs, first, inverse, df = np.unique(gram * len(self.doc_ids) + doc, return_index=True,
+                                              return_inverse=True, return_counts=True)
         local_idf = np.log((self.count[doc] + 1) / (df[inverse] + 0.5))
+        scaled = query_tf * local_idf * weights * local_idf
         position = np.full(len(self.doc_of), -1, dtype=np.int64)
         position[cand] = np.arange(len(cand))
         at = position[ids]
         keep = at >= 0
-        np.add.at(out, at[keep], (query_tf * local_idf * weights * local_idf)[keep])
+        if norms is not None:
+            scaled = scaled / norms[ids]
+        np.add.at(out, at[keep], scaled[keep])
+        if norms is not None:  # the question's norm over the n-grams each document holds
+            query = np.zeros(len(self.doc_ids))
+            np.add.at(query, doc[first], (query_tf[first] * local_idf[first]) ** 2)
+            query = np.sqrt(query)[self.doc_of[cand]]
+            out = np.where(query > 0, out / np.where(query > 0, query, 1.0), 0.0)
         return out
 
     def ranking(self, cand: np.ndarray, fused: np.ndarray) -> tuple[str, ...]:

@@ -79,6 +79,8 @@ class Ranker:
         self.ngrams = stored.keywords.ngrams if weights.keyword_index == "chargram" else None
         self.documents = Documents(stored.passages, weights.documents, stored.sentence_vectors, stored.sentence_owner)
         self.bm25 = BM25.fit([p.text for p in stored.passages], language) if self.ngrams is None else None
+        if self.ngrams is not None and weights.documents.within and len(self.documents.doc_ids) > 1:
+            self.documents.local_norms(self.ngrams)  # at load, not on the first question (~35 ms per 450k postings)
         kinds = np.array([p.location.kind for p in stored.passages])
         self._is_comment = kinds == "comment"
         self._has_comments = bool(self._is_comment.any())
@@ -138,12 +140,14 @@ class Ranker:
         stored, w = self.stored, self.weights
         n = len(stored.passages)
         centroid_sim = self.documents.centroid_similarity(query_vector)
+        about_comments = self._has_comments and asks_about_comments(question)
+        allowed = self.documents.with_comments(about_comments) if doc_ids is None and scope != "article" else None
         if doc_ids is None:
             sims, ids = stored.passage_index.search(query_vector.reshape(1, -1), min(n, max(w.candidates, k)))
             found = ids[0] >= 0
             cand, passage_sim = ids[0][found], sims[0][found]
             cand, passage_sim = self.documents.expand(cand, passage_sim, query_vector, stored.passage_index,
-                                                      centroid_sim)
+                                                      centroid_sim, allowed)
         else:  # every passage of the articles asked for, scored exactly: a shortlist may hold none of them
             cand = np.sort(np.concatenate([self._passages_of.get(d, np.zeros(0, np.int64)) for d in doc_ids]
                                           or [np.zeros(0, np.int64)]))
@@ -164,15 +168,16 @@ class Ranker:
         keyword_all[read] = keyword_read
         keyword = keyword_all[cand]
         mask = self._scope_mask[scope][cand]
+        if allowed is not None and (mask & allowed[self.documents.doc_of[cand]]).any():
+            mask = mask & allowed[self.documents.doc_of[cand]]  # a question about what readers said: commented documents
         signals = ((w.passage, passage_sim), (w.sentence, sentence_sim), (w.keyword, keyword))
         if w.fusion == "zscore":
             total = sum(weight for weight, _ in signals) or 1.0
             fused = sum(weight * _standardised(values, mask) for weight, values in signals) / total
         else:
             fused = sum(weight * values for weight, values in signals)
-        inner = self.documents.within(cand, signals, mask, self._local_keyword(question, translations, cand)) \
+        inner = self.documents.within(cand, signals, mask, self._local_keyword(question, translations, cand, glosses)) \
             if w.fusion == "zscore" else None
-        about_comments = self._has_comments and asks_about_comments(question)
         if w.comment_intent and self._has_comments:
             # Comments start ahead when the question asks what readers said, behind when it is about the article
             # (it does not, and uses no word that only the comments use).
@@ -192,17 +197,30 @@ class Ranker:
         return Ranked(cand[order], shown, dense[order], best_sentence, matched, evidence, about_comments,
                       documents=self.documents.ranking(cand, fused))
 
-    def _local_keyword(self, question: str, translations: dict[str, str] | None, cand: np.ndarray):
+    def _local_keyword(self, question: str, translations: dict[str, str] | None, cand: np.ndarray,
+                       glosses: list[str] = ()):
+        """The keyword signal with idf counted inside each candidate's document (`Documents.local_keyword`),
+        the French glosses of an English question added as on the corpus-wide side: the order inside an
+        article is then the one it has when indexed alone."""
         if not self.documents.weights.within or self.ngrams is None or len(self.documents.doc_ids) < 2:
             return None
         question = _with_translations(question, translations)
         docs = self.documents
         numbers = np.unique(docs.doc_of[cand])
-        read = np.concatenate([docs.by_doc[docs.doc_start[d]:docs.doc_start[d + 1]] for d in numbers])
-        if len(read) >= self.RESTRICT_BELOW * len(docs.doc_of):  # most of the corpus: read it as it is
-            return docs.local_keyword(self.ngrams, question, cand)
-        # it reads only the candidates' documents: their postings alone give it the same floats
-        return docs.local_keyword(self.ngrams.restricted(question, np.sort(read)), question, cand)
+        read = np.sort(np.concatenate([docs.by_doc[docs.doc_start[d]:docs.doc_start[d + 1]] for d in numbers]))
+        whole = len(read) >= self.RESTRICT_BELOW * len(docs.doc_of)  # most of the corpus: read it as it is
+
+        def local(text: str) -> np.ndarray:
+            # reading only the candidates' documents, their postings alone give the same floats
+            return docs.local_keyword(self.ngrams if whole else self.ngrams.restricted(text, read), text, cand,
+                                      norms)
+
+        norms = docs.local_norms(self.ngrams)
+
+        scores = local(question)
+        if glosses:
+            scores = scores + self.weights.lexicon * local(" ".join(glosses))
+        return scores
 
     def _sentence_rows(self, passages: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Rows of the sentence vectors of these passages, passage after passage, and where each passage starts."""
