@@ -1,7 +1,8 @@
 """Whether a question asks about the readers' comments rather than the article ("Un lecteur…", "Which reader…").
 
-A cue, not a filter: the ranker moves comments ahead on such questions and behind on the others
-(`comment_intent` in the [ranking] settings); a passage that matches much better still wins. In French "comment"
+Within one article a cue, not a filter: the ranker moves comments ahead on such questions and behind on the
+others (`comment_intent` in the [ranking] settings); a passage that matches much better still wins. Across
+documents it does filter: only documents with comments can say what readers said (`Documents.with_comments`). In French "comment"
 is "how", so the bare word counts only in an English question.
 
 The reader words are one side of the cue; the other is the question's own vocabulary. "Le message accusant
