@@ -30,3 +30,19 @@ def test_a_question_about_a_comment_without_a_reader_word_finds_it(retriever):
 def test_a_question_about_the_article_still_puts_comments_behind(retriever):
     answer = retriever.ask("Qui a remplacé Mira Murati par intérim ?")
     assert answer.hits[0].passage.location.kind == "article"
+
+
+def test_comment_words_are_counted_per_article_in_an_archive():
+    """A word only the readers of one article use stays theirs when another article's text uses it: in an archive
+    of commented articles the cue must not depend on what the other articles say."""
+    texts = TEXTS + ["Un biopic du patron est en tournage.", "Quel biopic ?"]
+    comment = COMMENT + [False, True]
+    documents = [0, 0, 0, 1, 1]
+    words = CommentWords(texts, comment, ZIPF, documents=documents)
+    assert "biopic" in words.by_document[0]  # the first article's text never says it
+    assert "biopic" not in words.by_document[1]  # the second article's does
+    assert words.used_in("Qui parle d'un biopic ?") == {0}
+    assert words.used_in("Netflix en fera-t-il une série ?") == {0}
+    assert words.used_in("Qui a été licencié vendredi ?") == set()
+    corpus_wide = CommentWords(texts, comment, ZIPF)  # one document: the second article's text would hide it
+    assert "biopic" not in corpus_wide.stems

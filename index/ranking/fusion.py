@@ -118,7 +118,8 @@ class Ranker:
     def _comment_words(self) -> CommentWords:
         """Computed on the first question that needs it (a corpus without comments never does)."""
         stored = self.stored
-        return CommentWords([p.text for p in stored.passages], self._is_comment.tolist(), self.vocabulary.stems)
+        return CommentWords([p.text for p in stored.passages], self._is_comment.tolist(), self.vocabulary.stems,
+                            documents=self.documents.doc_of.tolist())
 
     def glosses(self, question: str) -> list[str]:
         """The French senses of an English question's words that the corpus may hold (none for a French one)."""
@@ -182,10 +183,11 @@ class Ranker:
             # Comments start ahead when the question asks what readers said, behind when it is about the article
             # (it does not, and uses no word that only the comments use).
             if about_comments:
-                shift = w.comment_intent
-            else:
-                shift = 0.0 if self._comment_words.used_by(question) else -w.comment_intent
-            shift = shift * self._is_comment[cand]
+                shift = w.comment_intent * self._is_comment[cand]
+            else:  # behind, except the comments of an article whose readers alone use one of the question's words
+                used = self._comment_words.used_in(question)
+                own = np.isin(self.documents.doc_of[cand], list(used)) if used else np.zeros(len(cand), dtype=bool)
+                shift = np.where(own, 0.0, -w.comment_intent) * self._is_comment[cand]
             fused = fused + shift
             inner = None if inner is None else inner + shift
         fused = np.where(mask, self.documents.adjust(cand, fused, passage_sim, keyword_all, mask, centroid_sim), -np.inf)

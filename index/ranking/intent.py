@@ -28,19 +28,32 @@ def asks_about_comments(question: str) -> bool:
 
 
 class CommentWords:
-    """The stems that occur in the comments and nowhere in the article, and how rare each is (Zipf)."""
+    """The stems that occur in an article's comments and nowhere in that article, and how rare each is (Zipf).
+
+    Per document: in an archive of commented articles, a word only the readers of one article use is still
+    theirs when another article's text happens to use it (and a help entry's text has no say in it).
+    """
 
     MAX_ZIPF = 3.5  # names and rare words ("Ilya", "biopic", "flowchart"); "lucratif" or "embauche" (3.6-4) are no cue:
                     # the article says the same in other words ("à profit limité", "recrute")
 
-    def __init__(self, texts: list[str], is_comment: list[bool], zipf: dict[str, float], language: str = "fr"):
-        in_comments: set[str] = set()
-        in_article: set[str] = set()
-        for text, comment in zip(texts, is_comment):
-            (in_comments if comment else in_article).update(term(w, language) for w in words(text))
-        self.stems = {s for s in in_comments - in_article if zipf.get(s, 0.0) < self.MAX_ZIPF}
+    def __init__(self, texts: list[str], is_comment: list[bool], zipf: dict[str, float], language: str = "fr",
+                 documents: "list[int] | None" = None):
+        in_comments: dict[int, set[str]] = {}
+        in_article: dict[int, set[str]] = {}
+        for text, comment, doc in zip(texts, is_comment, documents if documents is not None else [0] * len(texts)):
+            (in_comments if comment else in_article).setdefault(int(doc), set()).update(
+                term(w, language) for w in words(text))
+        self.by_document = {doc: {s for s in stems - in_article.get(doc, set()) if zipf.get(s, 0.0) < self.MAX_ZIPF}
+                            for doc, stems in in_comments.items()}
+        self.stems = set().union(*self.by_document.values()) if self.by_document else set()
         self.language = language
 
     def used_by(self, question: str) -> bool:
-        """Whether the question uses a word that only the comments use."""
-        return any(term(w, self.language) in self.stems for w in words(question))
+        """Whether the question uses a word that only the comments (of some article) use."""
+        return bool(self.used_in(question))
+
+    def used_in(self, question: str) -> set[int]:
+        """The documents (numbers as given) one of whose comment-only words the question uses."""
+        stems = {term(w, self.language) for w in words(question)} & self.stems
+        return {doc for doc, own in self.by_document.items() if stems & own} if stems else set()
