@@ -1,7 +1,7 @@
 """From ranked passages to an answer: which to quote, which sentence to highlight, or to abstain."""
 from __future__ import annotations
 
-from .evidence import CollectionSpread, absent_names, collection_evidence, mentioned_names
+from .evidence import CollectionSpread, absent_names, collection_evidence, mentioned_names, shares_a_word
 from .model import Answer, Hit, Lang, Scope
 from .ranking import Ranked
 from .ranking.answer_types import asked_kind, holds
@@ -50,6 +50,22 @@ def judged_evidence(question: str, ranked: Ranked, stored: StoredIndex, settings
     return evidence, absent
 
 
+def beside_its_document(question: str, language: Lang, ranked: Ranked, stored: StoredIndex, settings: Settings,
+                        doc_id: str) -> bool:
+    """Over many documents: the question is in the collection's language, yet the top passage's document holds
+    none of its words that count as evidence. They were found elsewhere in the collection ("Combien de calories
+    contient une banane ?" answered from an entry on sanctions, "calories" and "banane" being in other entries):
+    such a question is not answered from that document unless it is close in meaning
+    (`answer_min_score_alone`) or asks what readers said (their words are not the article's). Never with one
+    document, nor for a question in another language, whose words the document cannot be expected to hold."""
+    if not settings.abstain_document_words or language != stored.keywords.vocabulary.language or ranked.about_comments:
+        return False
+    if not len(ranked.dense) or float(ranked.dense[0]) >= settings.answer_min_score_alone:
+        return False
+    spread = CollectionSpread.of(stored, settings.abstain_spread)
+    return not shares_a_word(question, stored.keywords.vocabulary, spread, doc_id)
+
+
 def lacks_asked_kind(question: str, hits: tuple[Hit, ...], settings: Settings) -> str | None:
     """The kind of fact the question asks for (an age, an amount, a date, a number, a place) when none of its
     best `answer_kind_passages` passages holds one: they do not answer it ("How old is Satya Nadella?"),
@@ -69,7 +85,8 @@ def compose_answer(question: str, language: Lang, ranked: Ranked, stored: Stored
     )
     missing_kind = lacks_asked_kind(question, hits, settings) if hits else None
     evidence, absent = judged_evidence(question, ranked, stored, settings) if hits else (0.0, 0.0)
-    answered = not should_abstain(ranked, settings, evidence, absent) and missing_kind is None
+    answered = not should_abstain(ranked, settings, evidence, absent) and missing_kind is None and \
+        not beside_its_document(question, language, ranked, stored, settings, hits[0].passage.location.doc_id)
     quoted: tuple[Hit, ...] = ()
     if answered:
         best = hits[0].score

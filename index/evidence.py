@@ -29,6 +29,7 @@ class CollectionSpread:
         for p in passages:
             stems_of.setdefault(p.location.doc_id, set()).update(term(w, language) for w in words(p.text))
         self.documents = len(stems_of)
+        self.stems_of = stems_of if len(stems_of) > 1 else {}  # doc id → its word stems (several documents only)
         self.df: Counter[str] = Counter(s for stems in stems_of.values() for s in stems) \
             if self.documents > 1 else Counter()
 
@@ -58,6 +59,16 @@ def collection_evidence(question: str, vocabulary: Vocabulary, spread: Collectio
     direct = sum(max(0.0, Vocabulary.COMMON_ZIPF - z) for z in found.values())
     weighted = sum(max(0.0, Vocabulary.COMMON_ZIPF - z) * spread.weight(stem) for stem, z in found.items())
     return weighted + max(0.0, corpus_evidence - direct)
+
+
+def shares_a_word(question: str, vocabulary: Vocabulary, spread: CollectionSpread, doc_id: str) -> bool:
+    """Whether the document holds one of the question's words that are rarer than everyday ones (those that
+    count as keyword evidence); True with one document."""
+    if not spread.stems_of:
+        return True
+    found, _ = vocabulary.match(question)
+    own = spread.stems_of.get(doc_id, set())
+    return any(stem in own for stem, z in found.items() if z < Vocabulary.COMMON_ZIPF)
 
 
 def absent_names(question: str, vocabulary: Vocabulary) -> float:

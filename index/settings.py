@@ -57,6 +57,7 @@ class Settings:
     abstain_min_keyword_evidence: float
     abstain_spread: float
     abstain_absent_names: float
+    abstain_document_words: float
     align_min_cosine: float
     answer_min_score_alone: float
     answer_kind_passages: int

@@ -86,3 +86,29 @@ def test_one_document_keeps_every_word_in_full_and_names_it_holds_weigh_nothing(
     assert absent_names("Que dit la CNIL sur Windows 10 ?", vocabulary) == 0  # both are in the collection
     assert absent_names("Which French minister met Sam Altman?", vocabulary) < 0.5  # an everyday word, capitalised
     assert absent_names("Comment installer Perl sur Windows 10 ?", vocabulary) >= 1.5  # a rare name
+
+
+OPTICIANS = ENTRIES[5]
+
+
+def test_a_question_whose_words_only_other_documents_hold_is_not_answered_from_this_one(archive, retriever):
+    """Over many documents the question's evidence words must be in the document it would be answered from:
+    "opticien" ties a question to the opticians' entry, not to the Windows one that happens to be nearest."""
+    from index.answer import beside_its_document
+
+    stored, settings = _stored(archive), archive.settings
+    question = "Quel opticien choisir pour un enfant ?"
+    near = SimpleNamespace(dense=[0.80], about_comments=False)
+    assert beside_its_document(question, "fr", near, stored, settings, WINDOWS)
+    assert not beside_its_document(question, "fr", near, stored, settings, OPTICIANS)
+    # close in meaning, about the comments, another language, the rule off, one document: not applied
+    assert not beside_its_document(question, "fr", SimpleNamespace(dense=[0.90], about_comments=False), stored,
+                                   settings, WINDOWS)
+    assert not beside_its_document(question, "fr", SimpleNamespace(dense=[0.80], about_comments=True), stored,
+                                   settings, WINDOWS)
+    assert not beside_its_document("Which optician should I choose?", "en", near, stored, settings, WINDOWS)
+    off = Settings.from_env(env={"VERBATIM_ABSTAIN_DOCUMENT_WORDS": "0"})
+    assert not beside_its_document(question, "fr", near, stored, off, WINDOWS)
+    seed = _stored(retriever)
+    assert not beside_its_document("Quel opticien choisir ?", "fr", near, seed, retriever.settings,
+                                   seed.passages[0].location.doc_id)
