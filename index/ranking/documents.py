@@ -220,12 +220,9 @@ class Documents:
         A passage's words weigh differently inside its article than across the corpus, so its length
         normalisation does too: without this, a paragraph rich in words the corpus finds rare but the article
         repeats is scaled down as over the corpus, and the order inside the article is not the one it has
-        when indexed alone. Computed once per loaded index from the stored postings, in chunks of grams
-        (the whole archive's 450k postings: tens of milliseconds).
+        when indexed alone. The ranker computes it once when the build is loaded, from the stored postings,
+        in chunks of grams (the whole archive's 450k postings: tens of milliseconds).
         """
-        cached = getattr(self, "_local_norms", None)
-        if cached is not None and cached[0] is ngrams:
-            return cached[1]
         n, groups = len(self.doc_of), len(self.doc_ids)
         squares = np.zeros(n, dtype=np.float64)
         lengths = np.diff(ngrams.indptr)
@@ -251,9 +248,7 @@ class Documents:
             squares += np.bincount(ids, weights=(unit * local_idf) ** 2, minlength=n)
             row = end
         norms = np.sqrt(squares)
-        norms = np.where(norms > 0, norms, 1.0)
-        self._local_norms = (ngrams, norms)
-        return norms
+        return np.where(norms > 0, norms, 1.0)
 
     def local_keyword(self, ngrams: "CharNgramIndex", question: str, cand: np.ndarray,
                       norms: np.ndarray | None = None) -> np.ndarray:
@@ -282,7 +277,7 @@ class Documents:
         query_tf = np.repeat([1 + math.log(tf) for _, tf in rows], lengths)
         gram = np.repeat(np.arange(len(rows)), lengths)
         doc = self.doc_of[ids]
-        pairs, first, inverse, df = np.unique(gram * len(self.doc_ids) + doc, return_index=True,
+        _, first, inverse, df = np.unique(gram * len(self.doc_ids) + doc, return_index=True,
                                               return_inverse=True, return_counts=True)
         local_idf = np.log((self.count[doc] + 1) / (df[inverse] + 0.5))
         scaled = query_tf * local_idf * weights * local_idf

@@ -79,8 +79,9 @@ class Ranker:
         self.ngrams = stored.keywords.ngrams if weights.keyword_index == "chargram" else None
         self.documents = Documents(stored.passages, weights.documents, stored.sentence_vectors, stored.sentence_owner)
         self.bm25 = BM25.fit([p.text for p in stored.passages], language) if self.ngrams is None else None
-        if self.ngrams is not None and weights.documents.within and len(self.documents.doc_ids) > 1:
-            self.documents.local_norms(self.ngrams)  # at load, not on the first question (~35 ms per 450k postings)
+        # per-document passage norms, at load rather than on the first question (~35 ms per 450k postings)
+        self._local_norms = self.documents.local_norms(self.ngrams) \
+            if self.ngrams is not None and weights.documents.within and len(self.documents.doc_ids) > 1 else None
         kinds = np.array([p.location.kind for p in stored.passages])
         self._is_comment = kinds == "comment"
         self._has_comments = bool(self._is_comment.any())
@@ -169,8 +170,9 @@ class Ranker:
         keyword_all[read] = keyword_read
         keyword = keyword_all[cand]
         mask = self._scope_mask[scope][cand]
-        if allowed is not None and (mask & allowed[self.documents.doc_of[cand]]).any():
-            mask = mask & allowed[self.documents.doc_of[cand]]  # a question about what readers said: commented documents
+        if allowed is not None:  # a question about what readers said: commented documents, if any is a candidate
+            commented = mask & allowed[self.documents.doc_of[cand]]
+            mask = commented if commented.any() else mask
         signals = ((w.passage, passage_sim), (w.sentence, sentence_sim), (w.keyword, keyword))
         if w.fusion == "zscore":
             total = sum(weight for weight, _ in signals) or 1.0
@@ -215,9 +217,7 @@ class Ranker:
         def local(text: str) -> np.ndarray:
             # reading only the candidates' documents, their postings alone give the same floats
             return docs.local_keyword(self.ngrams if whole else self.ngrams.restricted(text, read), text, cand,
-                                      norms)
-
-        norms = docs.local_norms(self.ngrams)
+                                      self._local_norms)
 
         scores = local(question)
         if glosses:
