@@ -46,3 +46,25 @@ def test_comment_words_are_counted_per_article_in_an_archive():
     assert words.used_in("Qui a été licencié vendredi ?") == set()
     corpus_wide = CommentWords(texts, comment, ZIPF)  # one document: the second article's text would hide it
     assert "biopic" not in corpus_wide.stems
+
+
+def test_someone_is_no_reader_word_but_no_longer_puts_comments_behind():
+    from index.ranking.intent import asks_about_comments, asks_about_someone
+
+    for question in ("Quelqu'un a-t-il partagé un schéma ?", "Quelqu’une l'a-t-elle dit ?", "Did anybody think so?",
+                     "Did someone explain it?"):
+        assert asks_about_someone(question) and not asks_about_comments(question), question
+    for question in ("Qui a remplacé Altman ?", "Personne ne l'a vu venir ?", "Who won?"):
+        assert not asks_about_someone(question), question
+
+
+def test_a_question_about_someone_can_be_answered_by_a_comment(retriever):
+    answer = retriever.ask("Did anybody think Microsoft won?")  # a reader (comment 3) says so; no reader word
+    assert answer.hits[0].passage.location.kind == "comment"
+    answer = retriever.ask("Quelqu'un a-t-il partagé un schéma ?")  # the flowchart a reader posted
+    assert any("flowchart" in h.passage.text for h in answer.hits[:3])
+
+
+def test_a_question_about_someone_in_the_article_still_finds_the_article(retriever):
+    answer = retriever.ask("Quelqu'un a-t-il remplacé Altman ?")
+    assert answer.hits[0].passage.location.kind == "article"

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .documents import DocumentWeights, Documents
-from .intent import CommentWords, asks_about_comments
+from .intent import CommentWords, asks_about_comments, asks_about_someone
 from .lexicon import gloss
 from ..language import detect_language
 from .keyword import BM25
@@ -186,6 +186,8 @@ class Ranker:
             # (it does not, and uses no word that only the comments use).
             if about_comments:
                 shift = w.comment_intent * self._is_comment[cand]
+            elif asks_about_someone(question):  # "Did anyone…?": neither ahead nor behind
+                shift = np.zeros(len(cand))
             else:  # behind, except the comments of an article whose readers alone use one of the question's words
                 used = self._comment_words.used_in(question)
                 own = np.isin(self.documents.doc_of[cand], list(used)) if used else np.zeros(len(cand), dtype=bool)

@@ -19,12 +19,24 @@ from ..text_norm import term, words
 _CUES = re.compile(r"\b(?:lect(?:eur|rice)s?|commentaires?|commentat(?:eur|rice)s?|internautes?|abonnés?"
                    r"|readers?|commenters?|commentators?|comments)\b", re.IGNORECASE)
 _COMMENT = re.compile(r"\bcomment\b", re.IGNORECASE)
+_SOMEONE = re.compile(r"\b(?:quelqu[’']une?|anyone|anybody|someone|somebody)\b", re.IGNORECASE)
 
 
 def asks_about_comments(question: str) -> bool:
     if _CUES.search(question):
         return True
     return bool(_COMMENT.search(question)) and detect_language(question) == "en"
+
+
+def asks_about_someone(question: str) -> bool:
+    """Whether the question asks about an unnamed someone ("Quelqu'un a-t-il conservé… ?", "Did anyone share…?").
+
+    An article names the people it speaks of; "someone" who kept, shared or thought something is as often one of
+    its readers. Not a cue for the comments: moving them ahead puts a reader's aside before the paragraph that
+    answers "Quelqu'un a-t-il remplacé Altman ?" (docs/retrieval.md, session 12). Only a reason not to put them
+    behind; abstention and the across-documents filter are unchanged (such a question may be about nothing here).
+    """
+    return bool(_SOMEONE.search(question))
 
 
 class CommentWords:
