@@ -18,6 +18,7 @@ from .embedders import Embedder, make_embedder
 from .embedding_cache import CachedEncoder, CachedTokenCounter, EmbeddingCache
 from .ranking.alignment import align, embed_forms, english_candidates
 from .ranking.lexicon import forget_english_lemmas
+from .ranking.lexicon_memo import prepare_english_pairs
 from .ranking.keyword import KeywordIndex
 from .model import Passage
 from .preflight import check_build_possible
@@ -93,6 +94,7 @@ def build_index(settings: Settings, embedder: Embedder | None = None, progress: 
             spans = [sentence_spans(p.text) or [(0, len(p.text))] for p in passages]
             sentence_texts = [p.text[s:e] for p, ss in zip(passages, spans) for s, e in ss]
             lap("chunking")
+            prepare_english_pairs(settings.data_dir, settings.lexicon)  # read back, not recomputed, after the first build
             fitted_from = keyword_input(passages, settings.lexicon)
             keywords = store.keywords_fitted_from(settings.data_dir, fitted_from) or \
                 KeywordIndex.fit([p.text for p in passages], lexicon=settings.lexicon,

@@ -71,8 +71,9 @@ class Dictionary:
     that rebuilds in its own process asks at every rebuild; parsing, tokenising and loading simplemma's 17 MB
     table each time was a second or more of every build."""
 
-    def __init__(self, senses: dict[str, list[str]]):
+    def __init__(self, senses: dict[str, list[str]], identity: tuple = ()):
         self.senses = senses
+        self.identity = identity  # the files' path, sizes and times: what its derived tables depend on
         self._stems: dict[str, dict[str, frozenset[str]]] = {}
 
     @cached_property
@@ -112,7 +113,7 @@ def dictionary(path: str | Path) -> Dictionary:
 
 @lru_cache(maxsize=2)
 def _dictionary(path: str, identity: tuple) -> Dictionary:
-    return Dictionary(read_dictd(path))
+    return Dictionary(read_dictd(path), (path, identity))
 
 
 def english_forms(headwords: Iterable[str], pairs: Iterable[tuple[str, str]] | None = None) -> dict[str, set[str]]:
