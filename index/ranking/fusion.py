@@ -110,10 +110,10 @@ class Ranker:
         Scoring only these makes a question cost what its shortlist holds, not what the corpus holds."""
         dw, docs = self.weights.documents, self.documents
         if dw.weight and (dw.keyword or dw.title_keyword) and len(docs.doc_ids) > 1:
-            numbers = np.unique(docs.doc_of[cand])
-            return np.unique(np.concatenate([cand] + [docs.by_doc[docs.doc_start[d]:docs.doc_start[d + 1]]
+            numbers = _unique(docs.doc_of[cand])
+            return _unique(np.concatenate([cand] + [docs.by_doc[docs.doc_start[d]:docs.doc_start[d + 1]]
                                                       for d in numbers]))
-        return np.unique(cand)
+        return _unique(cand)
 
     @cached_property
     def _comment_words(self) -> CommentWords:
@@ -212,7 +212,7 @@ class Ranker:
             return None
         question = _with_translations(question, translations)
         docs = self.documents
-        numbers = np.unique(docs.doc_of[cand])
+        numbers = _unique(docs.doc_of[cand])
         read = np.sort(np.concatenate([docs.by_doc[docs.doc_start[d]:docs.doc_start[d + 1]] for d in numbers]))
         whole = len(read) >= self.RESTRICT_BELOW * len(docs.doc_of)  # most of the corpus: read it as it is
 
@@ -240,6 +240,13 @@ def _group_by_document(passages) -> dict[str, np.ndarray]:
     for p in passages:
         groups.setdefault(p.location.doc_id, []).append(p.id)
     return {doc: np.array(ids, dtype=np.int64) for doc, ids in groups.items()}
+
+
+def _unique(ids: np.ndarray) -> np.ndarray:
+    """np.unique of an integer array, without its check for masked arrays: that check imports numpy.ma, 13 ms
+    of a cold `verbatim ask` (docs/benchmarks.md, session 12)."""
+    ordered = np.sort(ids)
+    return ordered[np.r_[True, ordered[1:] != ordered[:-1]]] if len(ordered) else ordered
 
 
 def _with_translations(question: str, translations: dict[str, str] | None) -> str:
