@@ -38,6 +38,7 @@ RANGES: dict[str, tuple[float, float | None, str]] = {
     "comment_intent": (0, None, "a distance in standard deviations"),
     "question_sentence_penalty": (0, None, "taken off a cosine"),
     "lexicon_weight": (0, None, "a negative weight would turn the signal upside down"),
+    "answer_kind_order": (0, None, "a distance in standard deviations"),
 }
 
 
@@ -71,6 +72,7 @@ class Settings:
     comment_intent: float
     question_sentence_penalty: float
     lexicon_weight: float
+    answer_kind_order: float
     lexicon: str
     document_weight: float
     document_title: float

@@ -91,3 +91,28 @@ def test_answer_types_can_be_turned_off(built_settings):
     retriever = Retriever.open(built_settings.with_(answer_kind_passages=0), build_if_missing=False)
     answer = retriever.ask("How old is Satya Nadella?")
     assert answer.answered and answer.extra["missing_kind"] is None
+
+
+def test_among_the_best_few_the_passage_holding_the_kind_asked_for_comes_first(built_settings):
+    from index.service import Retriever
+
+    question = "Combien de membres compte le conseil d'administration ?"  # the board "composé de quatre personnes"
+    ordered = Retriever.open(built_settings, build_if_missing=False).ask(question)
+    plain = Retriever.open(built_settings.with_(answer_kind_order=0.0), build_if_missing=False).ask(question)
+    assert "quatre personnes" in ordered.hits[0].passage.text
+    assert "quatre personnes" not in plain.hits[0].passage.text  # second without the answer type
+    assert [h.score for h in ordered.hits] == sorted((h.score for h in ordered.hits), reverse=True)
+
+
+@pytest.mark.parametrize("question", ["How many people sit on the board now?", "En quelle année OpenAI a-t-elle été fondée ?",
+                                      "Combien de salariés menacent de partir ?"])
+def test_the_answer_type_reorders_the_best_few_and_never_changes_which_they_are(built_settings, question):
+    from index.service import Retriever
+
+    settings = built_settings
+    ordered = Retriever.open(settings, build_if_missing=False).ask(question)
+    plain = Retriever.open(settings.with_(answer_kind_order=0.0), build_if_missing=False).ask(question)
+    few = settings.answer_kind_passages
+    assert {h.passage.id for h in ordered.hits[:few]} == {h.passage.id for h in plain.hits[:few]}
+    assert [h.passage.id for h in ordered.hits[few:]] == [h.passage.id for h in plain.hits[few:]]
+    assert ordered.answered == plain.answered  # the abstention reads the same passages

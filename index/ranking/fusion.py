@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .documents import DocumentWeights, Documents
+from .answer_types import asked_kind, holds
 from .intent import CommentWords, asks_about_comments, asks_about_someone
 from .lexicon import gloss
 from ..language import detect_language
@@ -42,6 +43,8 @@ class Weights:
     comment_intent: float = 0.0  # fused units comments move ahead (question asks about readers) or behind (it does not)
     question_sentence_penalty: float = 0.0  # cosine taken off a sentence that is itself a question
     lexicon: float = 0.0  # weight of the keyword cosine of an English question's French glosses (index.ranking.lexicon)
+    answer_kind: float = 0.0  # fused units a passage holding the kind of fact asked for moves ahead, among the best few
+    answer_kind_among: int = 0  # how many: the passages the answer-type abstention reads (answer_kind_passages)
     documents: DocumentWeights = DocumentWeights()  # document-level evidence over many articles (documents.py)
 
     @classmethod
@@ -49,7 +52,8 @@ class Weights:
         return cls(settings.weight_passage, settings.weight_sentence, settings.weight_keyword, settings.fusion,
                    settings.keyword_index, settings.candidates, settings.comment_intent,
                    settings.question_sentence_penalty, settings.lexicon_weight,
-                   DocumentWeights.from_settings(settings))
+                   answer_kind=settings.answer_kind_order, answer_kind_among=settings.answer_kind_passages,
+                   documents=DocumentWeights.from_settings(settings))
 
 
 @dataclass(frozen=True)
@@ -196,12 +200,33 @@ class Ranker:
             inner = None if inner is None else inner + shift
         fused = np.where(mask, self.documents.adjust(cand, fused, passage_sim, keyword_all, mask, centroid_sim), -np.inf)
         order, shown = self.documents.top(cand, fused, k, None if inner is None else np.where(mask, inner, -np.inf))
+        if w.answer_kind and w.answer_kind_among > 1:
+            order, shown = self._kind_first(question, cand, order, shown)
         best_sentence = np.array([int(np.argmax(sentence_sims[starts[i]:starts[i] + self._sentence_count[cand[i]]]))
                                   for i in order], dtype=np.int64)
         dense = np.maximum(passage_sim, sentence_sim)
         matched, evidence = self.vocabulary.assess(question, translations)
         return Ranked(cand[order], shown, dense[order], best_sentence, matched, evidence, about_comments,
                       documents=self.documents.ranking(cand, fused))
+
+    def _kind_first(self, question: str, cand: np.ndarray, order: np.ndarray, shown: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray]:
+        """Among the best `answer_kind_among` passages, those holding the kind of fact the question asks for (a
+        number for "Combien de personnes siègent au directoire ?", a date for "Quand…") move `answer_kind` fused
+        units ahead. Only the order of those few changes, never which they are: the answer-type abstention
+        (index.answer.lacks_asked_kind) reads the same passages, and an absent fact is still not answered by a
+        passage that holds some other number further down."""
+        kind = asked_kind(question)
+        n = min(self.weights.answer_kind_among, len(order))
+        if kind is None or n < 2:
+            return order, shown
+        head = order[:n]
+        has = np.array([holds(self.stored.passages[int(cand[i])].text, kind, question) for i in head])
+        if has.all() or not has.any():
+            return order, shown
+        lifted = shown[:n] + self.weights.answer_kind * has  # still above every later passage: the boost is >= 0
+        first = np.argsort(-lifted, kind="stable")
+        return np.concatenate([head[first], order[n:]]), np.concatenate([lifted[first], shown[n:]])
 
     def _local_keyword(self, question: str, translations: dict[str, str] | None, cand: np.ndarray,
                        glosses: list[str] = ()):
