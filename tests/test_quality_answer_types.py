@@ -14,6 +14,9 @@ from index.ranking.answer_types import AGE, AMOUNT, DATE, NUMBER, PLACE, SCHOOL,
     ("What was the founder's salary?", AMOUNT),
     ("Combien coûte la puce Cobalt ?", AMOUNT),
     ("Quel est le montant du rachat ?", AMOUNT),
+    ("Combien OpenAI va-t-elle débourser pour les puces ?", AMOUNT),  # the payer between "combien" and the verb
+    ("Combien vont coûter les nouvelles puces ?", AMOUNT),
+    ("Combien de chercheurs Microsoft va-t-il recruter ?", NUMBER),  # "combien de …": a count, whatever the verb
     ("In what year was the lab created?", YEAR),
     ("En quelle année Twitch a-t-il été créé ?", YEAR),
     ("When did the talks fail?", DATE),

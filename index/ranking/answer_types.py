@@ -24,7 +24,9 @@ _MONEY_WORDS = (r"salaires?|prix|montant|co[uû]ts?|valorisation|somme|fortune|r
 _ASKS = [  # (kind, pattern) in order: the first that matches decides
     (AGE, rf"{_START}(?:how old\b|at what age\b|what(?:'s| is) (?:the )?age\b|quel [âa]ge\b|[àa] quel [âa]ge\b)"),
     (AMOUNT, rf"{_START}(?:how much\b(?! time\b)|combien (?:co[uû]te|vaut|valait|gagne|touche|paie|paye|a[- ]t[- ](?:il|elle) "
-             rf"(?:co[uû]t[ée]|pay[ée]|investi|d[ée]pens[ée]|gagn[ée])|ont[- ]ils (?:pay[ée]|investi))"
+             rf"(?:co[uû]t[ée]|pay[ée]|investi|d[ée]pens[ée]|gagn[ée])|ont[- ]ils (?:pay[ée]|investi)"
+             rf"|(?!de\b|d')[^?]{{0,40}}?\b(?:va|vont|doit|doivent|devra|devront)[- ]?(?:t[- ])?(?:il|elle|ils|elles)?\s*"
+             rf"(?:payer|co[uû]ter|investir|d[ée]penser|verser|d[ée]bourser))"
              rf"|(?:what|which)\b[^?]{{0,40}}?\b(?:{_MONEY_WORDS})\b|quel(?:le)?s?\b[^?]{{0,30}}?\b(?:{_MONEY_WORDS})\b)"),
     (YEAR, rf"{_START}(?:(?:in |since )?(?:what|which) year\b|(?:en |depuis |de )?quelle ann[ée]e\b)"),
     (DATE, rf"{_START}(?:when\b|(?:on )?(?:what|which) (?:date|day|month)\b|since when\b"
