@@ -327,3 +327,20 @@ def test_the_comment_filter_applies_only_to_a_mixed_collection():
     assert mixed.with_comments(False) is None
     assert Documents(plain).with_comments(True) is None  # no document has comments: nothing to prefer
     assert Documents(commented).with_comments(True) is None  # one document
+
+
+def test_in_the_archive_the_kind_asked_for_reorders_the_article_passages_as_alone(archive, retriever):
+    """The answer-type order (Ranker._kind_first) also holds over many documents, where a place's score is its
+    document's: the article's passages trade places by their order within it, the places keep their scores."""
+    from dataclasses import replace
+
+    question = "Who has Microsoft taken on from OpenAI?"  # the title names Sam Altman and Greg Brockman
+    for index in (retriever, archive):
+        weights = index._loaded.ranker.weights
+        ordered, plain = _ranked(index, question), _ranked(index, question, replace(weights, answer_kind=0.0))
+        stored = index._loaded.stored
+        assert "récupère Sam Altman" in stored.passages[int(ordered.ids[0])].text
+        assert "récupère Sam Altman" not in stored.passages[int(plain.ids[0])].text
+        few = weights.answer_kind_among
+        assert set(ordered.ids[:few].tolist()) == set(plain.ids[:few].tolist())
+    assert list(ordered.scores) == list(plain.scores)  # the archive: places keep their scores

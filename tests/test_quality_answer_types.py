@@ -119,3 +119,37 @@ def test_the_answer_type_reorders_the_best_few_and_never_changes_which_they_are(
     assert {h.passage.id for h in ordered.hits[:few]} == {h.passage.id for h in plain.hits[:few]}
     assert [h.passage.id for h in ordered.hits[few:]] == [h.passage.id for h in plain.hits[few:]]
     assert ordered.answered == plain.answered  # the abstention reads the same passages
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("Who has Microsoft taken on from OpenAI?", "person"),
+    ("Qui a remplacé Mira Murati ?", "person"),
+    ("Quel journaliste doute de l'histoire ?", "person"),
+    ("Which researchers left with him?", "person"),
+    ("Qui est Emmett Shear ?", None),  # who someone is: a description, not a name
+    ("Combien de chercheurs partent ?", NUMBER),  # the abstaining kinds come first
+])
+def test_a_person_is_a_kind_the_best_passages_are_ordered_by(question, kind):
+    from index.ranking.answer_types import asked_order_kind
+
+    assert asked_order_kind(question) == kind
+    assert asked_kind(question) == (None if kind == "person" else kind)  # never a reason to abstain
+
+
+def test_a_new_name_is_a_first_and_last_name_the_question_does_not_use():
+    from index.ranking.answer_types import holds_new_name
+
+    text = "Greg Brockman cite Jakub Pachocki et Szymon Sidor."
+    assert holds_new_name(text, "Qui part avec Brockman ?")
+    assert not holds_new_name("Greg Brockman démissionne. Microsoft recrute.", "Qui part avec Brockman ?")
+    assert not holds_new_name("Le conseil a licencié son patron.", "Qui ?")  # no full name at all
+
+
+def test_a_who_question_puts_the_passage_naming_someone_new_first(built_settings):
+    from index.service import Retriever
+
+    question = "Who has Microsoft taken on from OpenAI?"  # the title: "Microsoft récupère Sam Altman, Greg Brockman…"
+    ordered = Retriever.open(built_settings, build_if_missing=False).ask(question)
+    plain = Retriever.open(built_settings.with_(answer_kind_order=0.0), build_if_missing=False).ask(question)
+    assert "récupère Sam Altman, Greg Brockman" in ordered.hits[0].passage.text
+    assert "récupère Sam Altman, Greg Brockman" not in plain.hits[0].passage.text

@@ -11,6 +11,9 @@ The kinds are read from the question's opening words only ("Combien…", "How ma
 employees are leaving?", "A-t-il précisé combien…") asks for no kind and is left alone. A passage
 "holds" a kind on lenient evidence (any digit or number word for a number, any weekday, month, year or
 "ce matin" for a date), so that an answerable question is not refused for want of a perfect match.
+
+A person ("Qui… ?", "Which researchers… ?") is a kind the best passages are ordered by (Ranker._kind_first),
+never one that refuses: most passages of a news article name someone.
 """
 from __future__ import annotations
 
@@ -93,3 +96,25 @@ def holds(text: str, kind: str, question: str = "") -> bool:
 
 
 _CAMEL = re.compile(r"[a-z][A-Z]")
+
+PERSON = "person"  # ordering only (Ranker._kind_first), never abstention: most passages name someone
+_ASKS_PERSON = re.compile(rf"{_START}(?:qui\b(?! (?:est|sont|était|étaient)\b)|who\b|whom\b"
+                          r"|quel(?:le)?s? (?:journaliste|chercheu(?:r|se)s?|dirigeante?s?|patron(?:ne)?s?|personnes?"
+                          r"|membres?|employée?s?|cadres?|ingénieure?s?|responsables?)\b"
+                          r"|which (?:journalist|researchers?|executives?|people|person|employees?|members?|engineers?))",
+                          re.IGNORECASE)
+_FULL_NAME = re.compile(r"\b[A-ZÉÈ][a-zà-öø-ÿ]+(?:[ -][A-ZÉÈ][a-zà-öø-ÿ]+)+\b")
+
+
+def asked_order_kind(question: str) -> str | None:
+    """The kind the best passages are ordered by: `asked_kind`, or a person for "Qui… ?" / "Which researchers…?"."""
+    kind = asked_kind(question)
+    if kind is None and _ASKS_PERSON.search(question.strip().replace("’", "'")):
+        return PERSON
+    return kind
+
+
+def holds_new_name(text: str, question: str) -> bool:
+    """Whether the passage names a person (a first and last name) none of whose words the question uses."""
+    asked = {w.casefold() for w in re.findall(r"\w+", question)}
+    return any(not ({w.casefold() for w in re.findall(r"\w+", name)} & asked) for name in _FULL_NAME.findall(text))

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .documents import DocumentWeights, Documents
-from .answer_types import asked_kind, holds
+from .answer_types import PERSON, asked_order_kind, holds, holds_new_name
 from .intent import CommentWords, asks_about_comments, asks_about_someone
 from .lexicon import gloss
 from ..language import detect_language
@@ -201,7 +201,7 @@ class Ranker:
         fused = np.where(mask, self.documents.adjust(cand, fused, passage_sim, keyword_all, mask, centroid_sim), -np.inf)
         order, shown = self.documents.top(cand, fused, k, None if inner is None else np.where(mask, inner, -np.inf))
         if w.answer_kind and w.answer_kind_among > 1:
-            order, shown = self._kind_first(question, cand, order, shown)
+            order, shown = self._kind_first(question, cand, order, shown, inner)
         best_sentence = np.array([int(np.argmax(sentence_sims[starts[i]:starts[i] + self._sentence_count[cand[i]]]))
                                   for i in order], dtype=np.int64)
         dense = np.maximum(passage_sim, sentence_sim)
@@ -209,24 +209,38 @@ class Ranker:
         return Ranked(cand[order], shown, dense[order], best_sentence, matched, evidence, about_comments,
                       documents=self.documents.ranking(cand, fused))
 
-    def _kind_first(self, question: str, cand: np.ndarray, order: np.ndarray, shown: np.ndarray
-                    ) -> tuple[np.ndarray, np.ndarray]:
+    def _kind_first(self, question: str, cand: np.ndarray, order: np.ndarray, shown: np.ndarray,
+                    inner: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Among the best `answer_kind_among` passages, those holding the kind of fact the question asks for (a
-        number for "Combien de personnes siègent au directoire ?", a date for "Quand…") move `answer_kind` fused
-        units ahead. Only the order of those few changes, never which they are: the answer-type abstention
-        (index.answer.lacks_asked_kind) reads the same passages, and an absent fact is still not answered by a
-        passage that holds some other number further down."""
-        kind = asked_kind(question)
+        number for "Combien de personnes siègent au directoire ?", a date for "Quand…", a name not in the
+        question for "Qui…") move `answer_kind` fused units ahead. Only the order of those few changes, never
+        which they are: the answer-type abstention (index.answer.lacks_asked_kind) reads the same passages, and
+        an absent fact is still not answered by a passage that holds some other number further down.
+
+        Over many documents a place's score is its document's (`Documents.top`), so a document's passages among
+        the best few trade places by their order within it (`inner`, in the article-alone units), and the places
+        keep their scores."""
+        kind = asked_order_kind(question)
         n = min(self.weights.answer_kind_among, len(order))
         if kind is None or n < 2:
             return order, shown
         head = order[:n]
-        has = np.array([holds(self.stored.passages[int(cand[i])].text, kind, question) for i in head])
+        texts = [self.stored.passages[int(cand[i])].text for i in head]
+        has = np.array([holds_new_name(t, question) if kind == PERSON else holds(t, kind, question) for t in texts])
         if has.all() or not has.any():
             return order, shown
-        lifted = shown[:n] + self.weights.answer_kind * has  # still above every later passage: the boost is >= 0
-        first = np.argsort(-lifted, kind="stable")
-        return np.concatenate([head[first], order[n:]]), np.concatenate([lifted[first], shown[n:]])
+        lift = self.weights.answer_kind * has
+        if inner is None:  # one ranking: each passage is shown with its own score
+            lifted = shown[:n] + lift  # still above every later passage: the lift is >= 0
+            first = np.argsort(-lifted, kind="stable")
+            return np.concatenate([head[first], order[n:]]), np.concatenate([lifted[first], shown[n:]])
+        docs = self.documents.doc_of[cand[head]]
+        head = head.copy()
+        for d in set(docs.tolist()):
+            places = np.flatnonzero(docs == d)
+            if len(places) > 1:
+                head[places] = head[places][np.argsort(-(inner[head[places]] + lift[places]), kind="stable")]
+        return np.concatenate([head, order[n:]]), shown
 
     def _local_keyword(self, question: str, translations: dict[str, str] | None, cand: np.ndarray,
                        glosses: list[str] = ()):
