@@ -27,7 +27,7 @@ def should_abstain(ranked: Ranked, settings: Settings, evidence: float | None = 
     """
     if not len(ranked.ids):
         return True
-    dense = float(ranked.dense[0])
+    dense = ranked.judged_dense  # the order of the best few (answer types) does not decide whether to answer
     if dense < settings.abstain_min_score:
         return True
     if ranked.about_comments:
@@ -60,7 +60,7 @@ def beside_its_document(question: str, language: Lang, ranked: Ranked, stored: S
     document, nor for a question in another language, whose words the document cannot be expected to hold."""
     if not settings.abstain_document_words or language != stored.keywords.vocabulary.language or ranked.about_comments:
         return False
-    if not len(ranked.dense) or float(ranked.dense[0]) >= settings.answer_min_score_alone:
+    if not len(ranked.dense) or ranked.judged_dense >= settings.answer_min_score_alone:
         return False
     spread = CollectionSpread.of(stored, settings.abstain_spread)
     return not shares_a_word(question, stored.keywords.vocabulary, spread, doc_id)

@@ -108,7 +108,7 @@ def test_among_the_best_few_the_passage_holding_the_kind_asked_for_comes_first(b
 
 
 @pytest.mark.parametrize("question", ["How many people sit on the board now?", "En quelle année OpenAI a-t-elle été fondée ?",
-                                      "Combien de salariés menacent de partir ?"])
+                                      "Combien de salariés menacent de partir ?", "What did Altman reply to Nadella?"])
 def test_the_answer_type_reorders_the_best_few_and_never_changes_which_they_are(built_settings, question):
     from index.service import Retriever
 
@@ -153,3 +153,74 @@ def test_a_who_question_puts_the_passage_naming_someone_new_first(built_settings
     plain = Retriever.open(built_settings.with_(answer_kind_order=0.0), build_if_missing=False).ask(question)
     assert "récupère Sam Altman, Greg Brockman" in ordered.hits[0].passage.text
     assert "récupère Sam Altman, Greg Brockman" not in plain.hits[0].passage.text
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("Qu'a répondu Altman après l'annonce ?", "quote"),
+    ("Comment le cofondateur a-t-il réagi à son renvoi ?", "quote"),
+    ("What did Microsoft say at first?", "quote"),
+    ("How did the board respond?", "quote"),
+    ("Quelle a été la réaction du ministre ?", "quote"),
+    ("Comment Microsoft a-t-il recruté Altman ?", None),  # how, not a reaction
+])
+def test_a_quotation_is_a_kind_the_best_passages_are_ordered_by(question, kind):
+    from index.ranking.answer_types import asked_order_kind, holds_quotation
+
+    assert asked_order_kind(question) == kind
+    assert asked_kind(question) is None  # never a reason to abstain
+    assert holds_quotation("Il a dit « la mission continue » lundi.") and holds_quotation("He wrote “we are back”.")
+    assert not holds_quotation("Il a dit que la mission continuait.")
+
+
+def _ranker_view(texts, docs, answer_kind=0.5, among=3):
+    """What Ranker._kind_first reads of a ranker: its weights, the passages' texts and documents."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from index.ranking import Weights
+
+    passages = [SimpleNamespace(text=t) for t in texts]
+    return SimpleNamespace(weights=Weights(answer_kind=answer_kind, answer_kind_among=among),
+                           stored=SimpleNamespace(passages=passages),
+                           documents=SimpleNamespace(doc_of=np.array(docs)))
+
+
+def test_the_answer_type_order_moves_only_the_best_few_and_in_the_archive_keeps_the_places_scores():
+    import numpy as np
+
+    from index.ranking.fusion import Ranker
+
+    texts = ["Le conseil a licencié son patron.", "Il a répondu « la mission continue ».",
+             "Microsoft recrute.", "Un autre a dit « bravo »."]
+    question = "Qu'a répondu le patron ?"
+    cand, order = np.arange(4), np.array([0, 1, 2, 3])
+    shown = np.array([2.0, 1.8, 1.0, 0.9])
+    view = _ranker_view(texts, [0, 0, 0, 0])
+    new_order, new_shown = Ranker._kind_first(view, question, cand, order, shown)  # one ranking
+    assert list(new_order) == [1, 0, 2, 3]  # 1.8 + 0.5 > 2.0; the quote at rank 4 stays out of the best three
+    assert list(new_shown) == [2.3, 2.0, 1.0, 0.9]
+    far = Ranker._kind_first(view, question, cand, order, np.array([3.0, 1.8, 1.0, 0.9]))
+    assert list(far[0]) == [0, 1, 2, 3]  # too far behind: no change
+
+    inner = np.array([1.0, 0.8, 0.5, 0.1])  # the order within each document (article-alone units)
+    view = _ranker_view(texts, [0, 1, 0, 0])  # passage 1 in another document: it cannot trade with 0
+    places = np.array([38.0, 33.0, 28.0, 20.0])  # over many documents: the places' scores
+    new_order, new_shown = Ranker._kind_first(view, question, cand, order, places, inner)
+    assert list(new_order) == [0, 1, 2, 3] and list(new_shown) == list(places)
+    view = _ranker_view(texts, [0, 0, 1, 1])
+    new_order, new_shown = Ranker._kind_first(view, question, cand, order, places, inner)
+    assert list(new_order) == [1, 0, 2, 3] and list(new_shown) == list(places)
+
+
+def test_whether_to_answer_is_judged_on_the_passage_that_led_before_the_answer_type_order(built_settings):
+    import numpy as np
+
+    from index.answer import should_abstain
+    from index.ranking.fusion import Ranked
+
+    settings = built_settings  # answer_min_score_alone 0.85: above it a question is answered on meaning alone
+    ids, scores, sentence = np.array([7, 3]), np.array([2.3, 2.0]), np.array([0, 0])
+    moved = Ranked(ids, scores, np.array([0.80, 0.86]), sentence, lead_dense=0.86)  # 3 led; 7 moved ahead of it
+    assert not should_abstain(moved, settings, evidence=0.0)
+    assert should_abstain(Ranked(ids, scores, np.array([0.80, 0.86]), sentence), settings, evidence=0.0)

@@ -12,8 +12,9 @@ employees are leaving?", "A-t-il précisé combien…") asks for no kind and is 
 "holds" a kind on lenient evidence (any digit or number word for a number, any weekday, month, year or
 "ce matin" for a date), so that an answerable question is not refused for want of a perfect match.
 
-A person ("Qui… ?", "Which researchers… ?") is a kind the best passages are ordered by (Ranker._kind_first),
-never one that refuses: most passages of a news article name someone.
+A person ("Qui… ?", "Which researchers… ?") and a quotation ("Qu'a répondu… ?", "How did … react?") are kinds
+the best passages are ordered by (Ranker._kind_first), never ones that refuse: most passages of a news
+article name someone, and many quote.
 """
 from __future__ import annotations
 
@@ -103,15 +104,32 @@ _ASKS_PERSON = re.compile(rf"{_START}(?:qui\b(?! (?:est|sont|était|étaient)\b)
                           r"|membres?|employée?s?|cadres?|ingénieure?s?|responsables?)\b"
                           r"|which (?:journalist|researchers?|executives?|people|person|employees?|members?|engineers?))",
                           re.IGNORECASE)
+QUOTE = "quote"  # ordering only, as PERSON: what someone said, answered or how they reacted
+_ASKS_QUOTE = re.compile(
+    rf"{_START}(?:qu'(?:a|ont)[- ]t?[- ]?(?:il|elle|ils|elles)?\s*(?:dit|r[ée]pondu|d[ée]clar[ée]|[ée]crit|tweet[ée]|annonc[ée])\b"
+    r"|qu'a (?:dit|r[ée]pondu|d[ée]clar[ée]|[ée]crit)\b|que (?:dit|r[ée]pond|d[ée]clare)\b"
+    r"|comment\b[^?]{0,60}?\br[ée]agi|quelle (?:a [ée]t[ée] la |est la )?r[ée]action\b"
+    r"|what did\b[^?]{0,50}?\b(?:say|reply|answer|write|tweet|post)\b|how did\b[^?]{0,60}?\b(?:react|respond|reply)\b"
+    r"|what was\b[^?]{0,50}?\b(?:reaction|response|reply|answer)\b|how\b[^?]{0,40}?\breaction\b)",
+    re.IGNORECASE)
+_QUOTATION = re.compile(r"«[^»]{3,}»|“[^”]{3,}”|\"[^\"]{3,}\"")
 _FULL_NAME = re.compile(r"\b[A-ZÉÈ][a-zà-öø-ÿ]+(?:[ -][A-ZÉÈ][a-zà-öø-ÿ]+)+\b")
 
 
 def asked_order_kind(question: str) -> str | None:
     """The kind the best passages are ordered by: `asked_kind`, or a person for "Qui… ?" / "Which researchers…?"."""
     kind = asked_kind(question)
-    if kind is None and _ASKS_PERSON.search(question.strip().replace("’", "'")):
+    text = question.strip().replace("’", "'")
+    if kind is None and _ASKS_QUOTE.search(text):
+        return QUOTE
+    if kind is None and _ASKS_PERSON.search(text):
         return PERSON
     return kind
+
+
+def holds_quotation(text: str) -> bool:
+    """Whether the passage quotes someone's words (« … », “ … ”, " … ")."""
+    return bool(_QUOTATION.search(text))
 
 
 def holds_new_name(text: str, question: str) -> bool:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .documents import DocumentWeights, Documents
-from .answer_types import PERSON, asked_order_kind, holds, holds_new_name
+from .answer_types import PERSON, QUOTE, asked_order_kind, holds, holds_new_name, holds_quotation
 from .intent import CommentWords, asks_about_comments, asks_about_someone
 from .lexicon import gloss
 from ..language import detect_language
@@ -67,6 +67,12 @@ class Ranked:
     about_comments: bool = False  # the question asks what readers said, and the corpus has comments
     second_look: bool = False  # its words were embedded to look for translations (index.ranking.alignment)
     documents: tuple[str, ...] = ()  # document ids best first (documents.choose_article)
+    lead_dense: float | None = None  # the dense similarity abstention judges: that of the passage first before the
+                                     # answer-type order (Ranker._kind_first) changed the order of the best few
+
+    @property
+    def judged_dense(self) -> float:
+        return float(self.dense[0]) if self.lead_dense is None else self.lead_dense
 
 
 class Ranker:
@@ -200,14 +206,15 @@ class Ranker:
             inner = None if inner is None else inner + shift
         fused = np.where(mask, self.documents.adjust(cand, fused, passage_sim, keyword_all, mask, centroid_sim), -np.inf)
         order, shown = self.documents.top(cand, fused, k, None if inner is None else np.where(mask, inner, -np.inf))
+        dense = np.maximum(passage_sim, sentence_sim)
+        lead_dense = float(dense[order[0]]) if len(order) else None
         if w.answer_kind and w.answer_kind_among > 1:
             order, shown = self._kind_first(question, cand, order, shown, inner)
         best_sentence = np.array([int(np.argmax(sentence_sims[starts[i]:starts[i] + self._sentence_count[cand[i]]]))
                                   for i in order], dtype=np.int64)
-        dense = np.maximum(passage_sim, sentence_sim)
         matched, evidence = self.vocabulary.assess(question, translations)
         return Ranked(cand[order], shown, dense[order], best_sentence, matched, evidence, about_comments,
-                      documents=self.documents.ranking(cand, fused))
+                      documents=self.documents.ranking(cand, fused), lead_dense=lead_dense)
 
     def _kind_first(self, question: str, cand: np.ndarray, order: np.ndarray, shown: np.ndarray,
                     inner: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -226,7 +233,8 @@ class Ranker:
             return order, shown
         head = order[:n]
         texts = [self.stored.passages[int(cand[i])].text for i in head]
-        has = np.array([holds_new_name(t, question) if kind == PERSON else holds(t, kind, question) for t in texts])
+        has = np.array([holds_new_name(t, question) if kind == PERSON else holds_quotation(t) if kind == QUOTE
+                        else holds(t, kind, question) for t in texts])
         if has.all() or not has.any():
             return order, shown
         lift = self.weights.answer_kind * has
