@@ -136,3 +136,12 @@ def holds_new_name(text: str, question: str) -> bool:
     """Whether the passage names a person (a first and last name) none of whose words the question uses."""
     asked = {w.casefold() for w in re.findall(r"\w+", question)}
     return any(not ({w.casefold() for w in re.findall(r"\w+", name)} & asked) for name in _FULL_NAME.findall(text))
+
+
+def holds_for_order(text: str, kind: str, question: str = "") -> bool:
+    """`holds`, for the kinds the best passages are ordered by too (`asked_order_kind`)."""
+    if kind == PERSON:
+        return holds_new_name(text, question)
+    if kind == QUOTE:
+        return holds_quotation(text)
+    return holds(text, kind, question)

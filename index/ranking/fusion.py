@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .documents import DocumentWeights, Documents
-from .answer_types import PERSON, QUOTE, asked_order_kind, holds, holds_new_name, holds_quotation
+from .answer_types import asked_order_kind, holds_for_order
 from .intent import CommentWords, asks_about_comments, asks_about_someone
 from .lexicon import gloss
 from ..language import detect_language
@@ -232,9 +232,7 @@ class Ranker:
         if kind is None or n < 2:
             return order, shown
         head = order[:n]
-        texts = [self.stored.passages[int(cand[i])].text for i in head]
-        has = np.array([holds_new_name(t, question) if kind == PERSON else holds_quotation(t) if kind == QUOTE
-                        else holds(t, kind, question) for t in texts])
+        has = np.array([holds_for_order(self.stored.passages[int(cand[i])].text, kind, question) for i in head])
         if has.all() or not has.any():
             return order, shown
         lift = self.weights.answer_kind * has
