@@ -91,6 +91,16 @@ def test_one_document_keeps_every_word_in_full_and_names_it_holds_weigh_nothing(
 OPTICIANS = ENTRIES[5]
 
 
+def _top(dense: float, about_comments: bool = False):
+    """A ranking whose top passage has this dense similarity (what beside_its_document reads of it)."""
+    import numpy as np
+
+    from index.ranking.fusion import Ranked
+
+    one = np.zeros(1, dtype=np.int64)
+    return Ranked(one, np.ones(1), np.array([dense]), one, about_comments=about_comments)
+
+
 def test_a_question_whose_words_only_other_documents_hold_is_not_answered_from_this_one(archive, retriever):
     """Over many documents the question's evidence words must be in the document it would be answered from:
     "opticien" ties a question to the opticians' entry, not to the Windows one that happens to be nearest."""
@@ -98,13 +108,13 @@ def test_a_question_whose_words_only_other_documents_hold_is_not_answered_from_t
 
     stored, settings = _stored(archive), archive.settings
     question = "Quel opticien choisir pour un enfant ?"
-    near = SimpleNamespace(dense=[0.80], about_comments=False)
+    near = _top(0.80)
     assert beside_its_document(question, "fr", near, stored, settings, WINDOWS)
     assert not beside_its_document(question, "fr", near, stored, settings, OPTICIANS)
     # close in meaning, about the comments, another language, the rule off, one document: not applied
-    assert not beside_its_document(question, "fr", SimpleNamespace(dense=[0.90], about_comments=False), stored,
+    assert not beside_its_document(question, "fr", _top(0.90), stored,
                                    settings, WINDOWS)
-    assert not beside_its_document(question, "fr", SimpleNamespace(dense=[0.80], about_comments=True), stored,
+    assert not beside_its_document(question, "fr", _top(0.80, about_comments=True), stored,
                                    settings, WINDOWS)
     assert not beside_its_document("Which optician should I choose?", "en", near, stored, settings, WINDOWS)
     off = Settings.from_env(env={"VERBATIM_ABSTAIN_DOCUMENT_WORDS": "0"})
