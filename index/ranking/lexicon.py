@@ -89,6 +89,15 @@ class Dictionary:
                                      for head, ws in self.sense_words.items()}
         return self._stems[language]
 
+    @property
+    def has_english_pairs(self) -> bool:
+        """Whether `english_pairs` is already known in this process (computed or given)."""
+        return "english_pairs" in self.__dict__
+
+    def use_english_pairs(self, pairs: tuple[tuple[str, str], ...]) -> None:
+        """Takes the pairs `english_pairs` would compute, kept from an earlier process (index.ranking.lexicon_memo)."""
+        self.__dict__["english_pairs"] = pairs
+
     @cached_property
     def english_pairs(self) -> tuple[tuple[str, str], ...]:
         """simplemma's (form, lemma) pairs whose lemma is a headword here, in simplemma's order: all that

@@ -74,12 +74,12 @@ def prepare_english_pairs(data_dir: Path, lexicon: str) -> bool:
         prepared = dictionary(lexicon)
     except (OSError, ValueError, UnicodeDecodeError):
         return False  # the build logs the missing dictionary where it reads the glosses
-    if "english_pairs" in prepared.__dict__:
+    if prepared.has_english_pairs:
         return False  # already prepared in this process
     path = memo_path(data_dir, prepared)
     pairs = _read(path)
     if pairs is not None:
-        prepared.english_pairs = pairs  # the cached_property's slot: later reads take these
+        prepared.use_english_pairs(pairs)
         return True
     try:
         _write(path, prepared.english_pairs)
