@@ -4,7 +4,7 @@ from __future__ import annotations
 from .evidence import CollectionSpread, absent_names, collection_evidence, mentioned_names, shares_a_word
 from .model import Answer, Hit, Lang, Scope
 from .ranking import Ranked
-from .ranking.answer_types import asked_kind, holds
+from .ranking.answer_types import holds
 from .settings import Settings
 from .store import StoredIndex
 
@@ -66,11 +66,12 @@ def beside_its_document(question: str, language: Lang, ranked: Ranked, stored: S
     return not shares_a_word(question, stored.keywords.vocabulary, spread, doc_id)
 
 
-def lacks_asked_kind(question: str, hits: tuple[Hit, ...], settings: Settings) -> str | None:
-    """The kind of fact the question asks for (an age, an amount, a date, a number, a place) when none of its
-    best `answer_kind_passages` passages holds one: they do not answer it ("How old is Satya Nadella?"),
-    whatever their words and meaning share with it (index.ranking.answer_types). None otherwise."""
-    kind = asked_kind(question) if settings.answer_kind_passages > 0 else None
+def lacks_asked_kind(question: str, kind: str | None, hits: tuple[Hit, ...], settings: Settings) -> str | None:
+    """The kind of fact the question asks for (an age, an amount, a date, a number, a place: `kind`, as the
+    ranking found it) when none of its best `answer_kind_passages` passages holds one: they do not answer it
+    ("How old is Satya Nadella?"), whatever their words and meaning share with it (index.ranking.answer_types).
+    None otherwise."""
+    kind = kind if settings.answer_kind_passages > 0 else None
     if kind is None or any(holds(h.passage.text, kind, question) for h in hits[: settings.answer_kind_passages]):
         return None
     return kind
@@ -83,7 +84,7 @@ def compose_answer(question: str, language: Lang, ranked: Ranked, stored: Stored
             highlight=stored.sentences[pid][sentence])
         for rank, (pid, score, sentence) in enumerate(zip(ranked.ids, ranked.scores, ranked.best_sentence), start=1)
     )
-    missing_kind = lacks_asked_kind(question, hits, settings) if hits else None
+    missing_kind = lacks_asked_kind(question, ranked.asked_kind, hits, settings) if hits else None
     evidence, absent = judged_evidence(question, ranked, stored, settings) if hits else (0.0, 0.0)
     answered = not should_abstain(ranked, settings, evidence, absent) and missing_kind is None and \
         not beside_its_document(question, language, ranked, stored, settings, hits[0].passage.location.doc_id)

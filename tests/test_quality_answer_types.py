@@ -189,27 +189,30 @@ def _ranker_view(texts, docs, answer_kind=0.5, among=3):
 def test_the_answer_type_order_moves_only_the_best_few_and_in_the_archive_keeps_the_places_scores():
     import numpy as np
 
+    from index.ranking.answer_types import QUOTE, asked_order_kind
     from index.ranking.fusion import Ranker
 
     texts = ["Le conseil a licencié son patron.", "Il a répondu « la mission continue ».",
              "Microsoft recrute.", "Un autre a dit « bravo »."]
     question = "Qu'a répondu le patron ?"
+    kind = asked_order_kind(question)
+    assert kind == QUOTE
     cand, order = np.arange(4), np.array([0, 1, 2, 3])
     shown = np.array([2.0, 1.8, 1.0, 0.9])
     view = _ranker_view(texts, [0, 0, 0, 0])
-    new_order, new_shown = Ranker._kind_first(view, question, cand, order, shown)  # one ranking
+    new_order, new_shown = Ranker._kind_first(view, question, cand, order, shown, None, kind)  # one ranking
     assert list(new_order) == [1, 0, 2, 3]  # 1.8 + 0.5 > 2.0; the quote at rank 4 stays out of the best three
     assert list(new_shown) == [2.3, 2.0, 1.0, 0.9]
-    far = Ranker._kind_first(view, question, cand, order, np.array([3.0, 1.8, 1.0, 0.9]))
+    far = Ranker._kind_first(view, question, cand, order, np.array([3.0, 1.8, 1.0, 0.9]), None, kind)
     assert list(far[0]) == [0, 1, 2, 3]  # too far behind: no change
 
     inner = np.array([1.0, 0.8, 0.5, 0.1])  # the order within each document (article-alone units)
     view = _ranker_view(texts, [0, 1, 0, 0])  # passage 1 in another document: it cannot trade with 0
     places = np.array([38.0, 33.0, 28.0, 20.0])  # over many documents: the places' scores
-    new_order, new_shown = Ranker._kind_first(view, question, cand, order, places, inner)
+    new_order, new_shown = Ranker._kind_first(view, question, cand, order, places, inner, kind)
     assert list(new_order) == [0, 1, 2, 3] and list(new_shown) == list(places)
     view = _ranker_view(texts, [0, 0, 1, 1])
-    new_order, new_shown = Ranker._kind_first(view, question, cand, order, places, inner)
+    new_order, new_shown = Ranker._kind_first(view, question, cand, order, places, inner, kind)
     assert list(new_order) == [1, 0, 2, 3] and list(new_shown) == list(places)
 
 

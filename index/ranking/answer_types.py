@@ -118,7 +118,11 @@ _FULL_NAME = re.compile(r"\b[A-ZÉÈ][a-zà-öø-ÿ]+(?:[ -][A-ZÉÈ][a-zà-öø
 
 def asked_order_kind(question: str) -> str | None:
     """The kind the best passages are ordered by: `asked_kind`, or a person for "Qui… ?" / "Which researchers…?"."""
-    kind = asked_kind(question)
+    return order_kind(question, asked_kind(question))
+
+
+def order_kind(question: str, kind: str | None) -> str | None:
+    """`asked_order_kind` when the question's `asked_kind` is known already (the ranker finds it once)."""
     text = question.strip().replace("’", "'")
     if kind is None and _ASKS_QUOTE.search(text):
         return QUOTE

@@ -90,8 +90,8 @@ class Documents:
         self.title_passage = title
         self.by_doc = np.argsort(self.doc_of, kind="stable")  # passage ids grouped by document
         self.doc_start = np.r_[0, np.cumsum(self.count)].astype(np.int64)
-        comments = np.array([p.location.kind == "comment" for p in passages], dtype=np.float64)
-        self.commented = np.bincount(self.doc_of, weights=comments, minlength=len(self.doc_ids)) > 0
+        self.is_comment = np.array([p.location.kind == "comment" for p in passages], dtype=bool)  # per passage
+        self.commented = np.bincount(self.doc_of, weights=self.is_comment, minlength=len(self.doc_ids)) > 0
         self.centroids = None  # [documents, dim]: each document's mean sentence vector, normalised
         if sentence_vectors is not None and len(self.doc_ids) > 1 and len(sentence_vectors):
             sums = np.zeros((len(self.doc_ids), sentence_vectors.shape[1]), dtype=np.float64)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .documents import DocumentWeights, Documents
-from .answer_types import asked_order_kind, holds_for_order
+from .answer_types import asked_kind, holds_for_order, order_kind
 from .intent import CommentWords, asks_about_comments, asks_about_someone
 from .lexicon import gloss
 from ..language import detect_language
@@ -69,6 +69,7 @@ class Ranked:
     documents: tuple[str, ...] = ()  # document ids best first (documents.choose_article)
     lead_dense: float | None = None  # the dense similarity abstention judges: that of the passage first before the
                                      # answer-type order (Ranker._kind_first) changed the order of the best few
+    asked_kind: str | None = None  # the kind of fact the question asks for (answer_types.asked_kind), found once
 
     @property
     def judged_dense(self) -> float:
@@ -93,7 +94,7 @@ class Ranker:
         self._local_norms = self.documents.local_norms(self.ngrams) \
             if self.ngrams is not None and weights.documents.within and len(self.documents.doc_ids) > 1 else None
         kinds = np.array([p.location.kind for p in stored.passages])
-        self._is_comment = kinds == "comment"
+        self._is_comment = self.documents.is_comment
         self._has_comments = bool(self._is_comment.any())
         self._scope_mask = {scope: np.isin(kinds, list(k)) for scope, k in SCOPE_KINDS.items()}
         self._passages_of = _group_by_document(stored.passages)
@@ -208,16 +209,17 @@ class Ranker:
         order, shown = self.documents.top(cand, fused, k, None if inner is None else np.where(mask, inner, -np.inf))
         dense = np.maximum(passage_sim, sentence_sim)
         lead_dense = float(dense[order[0]]) if len(order) else None
+        kind = asked_kind(question)
         if w.answer_kind and w.answer_kind_among > 1:
-            order, shown = self._kind_first(question, cand, order, shown, inner)
+            order, shown = self._kind_first(question, cand, order, shown, inner, order_kind(question, kind))
         best_sentence = np.array([int(np.argmax(sentence_sims[starts[i]:starts[i] + self._sentence_count[cand[i]]]))
                                   for i in order], dtype=np.int64)
         matched, evidence = self.vocabulary.assess(question, translations)
         return Ranked(cand[order], shown, dense[order], best_sentence, matched, evidence, about_comments,
-                      documents=self.documents.ranking(cand, fused), lead_dense=lead_dense)
+                      documents=self.documents.ranking(cand, fused), lead_dense=lead_dense, asked_kind=kind)
 
     def _kind_first(self, question: str, cand: np.ndarray, order: np.ndarray, shown: np.ndarray,
-                    inner: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+                    inner: np.ndarray | None = None, kind: str | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Among the best `answer_kind_among` passages, those holding the kind of fact the question asks for (a
         number for "Combien de personnes siègent au directoire ?", a date for "Quand…", a name not in the
         question for "Qui…") move `answer_kind` fused units ahead. Only the order of those few changes, never
@@ -226,8 +228,7 @@ class Ranker:
 
         Over many documents a place's score is its document's (`Documents.top`), so a document's passages among
         the best few trade places by their order within it (`inner`, in the article-alone units), and the places
-        keep their scores."""
-        kind = asked_order_kind(question)
+        keep their scores. `kind` is the question's `answer_types.asked_order_kind`."""
         n = min(self.weights.answer_kind_among, len(order))
         if kind is None or n < 2:
             return order, shown
