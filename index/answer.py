@@ -1,6 +1,8 @@
 """From ranked passages to an answer: which to quote, which sentence to highlight, or to abstain."""
 from __future__ import annotations
 
+import math
+
 from .evidence import CollectionSpread, absent_names, collection_evidence, mentioned_names, shares_a_word
 from .model import Answer, Hit, Lang, Scope
 from .ranking import Ranked
@@ -9,7 +11,23 @@ from .settings import Settings
 from .store import StoredIndex
 
 
-def should_abstain(ranked: Ranked, settings: Settings, evidence: float | None = None, absent: float = 0.0) -> bool:
+def alone_bar(settings: Settings, passages: int) -> float:
+    """How similar the top passage must be to answer on meaning alone, in a collection of this many passages.
+
+    `answer_min_score_alone` was set on one article of `answer_alone_passages` passages. The best of N cosines
+    of passages unrelated to a question stands about sqrt(2 ln N) of their standard deviations above their
+    mean, so in a larger collection an off-topic question finds a closer passage by chance ("Comment apprendre
+    à jouer de la guitare ?" 0.866 from a speech therapists' entry of the 4,040-passage archive; off-topic
+    questions' best cosine +0.02 on average from the article alone to the archive). The bar rises with it,
+    by `answer_alone_spread` (a typical standard deviation of a question's cosines) per unit; never falls."""
+    reference = max(int(settings.answer_alone_passages), 1)
+    extreme = lambda n: math.sqrt(2 * math.log(n)) if n > 1 else 0.0  # noqa: E731
+    lift = settings.answer_alone_spread * max(0.0, extreme(passages) - extreme(reference))
+    return settings.answer_min_score_alone + lift
+
+
+def should_abstain(ranked: Ranked, settings: Settings, evidence: float | None = None, absent: float = 0.0,
+                   alone: float | None = None) -> bool:
     """Says "not in the article" unless the question is tied to it by its words or, failing that, by meaning:
 
     - dense backstop: the top-ranked passage (or its best sentence) is less similar than `abstain_min_score`;
@@ -24,6 +42,8 @@ def should_abstain(ranked: Ranked, settings: Settings, evidence: float | None = 
       few documents hold it (ranked.keyword_evidence when None), and a question whose names the collection
       never mentions (`absent`, their rarity) at least as much as its evidence ties it to the collection is
       abstained, however close in meaning ("Comment installer Python sur Windows ?" beside a Windows entry).
+
+    `alone` is the meaning-alone bar for the collection (`alone_bar`), `answer_min_score_alone` when None.
     """
     if not len(ranked.ids):
         return True
@@ -35,7 +55,7 @@ def should_abstain(ranked: Ranked, settings: Settings, evidence: float | None = 
     evidence = ranked.keyword_evidence if evidence is None else evidence
     if absent > 0 and absent >= evidence:
         return True
-    if dense >= settings.answer_min_score_alone:
+    if dense >= (settings.answer_min_score_alone if alone is None else alone):
         return False
     return evidence < settings.abstain_min_keyword_evidence
 
@@ -51,7 +71,7 @@ def judged_evidence(question: str, ranked: Ranked, stored: StoredIndex, settings
 
 
 def beside_its_document(question: str, language: Lang, ranked: Ranked, stored: StoredIndex, settings: Settings,
-                        doc_id: str) -> bool:
+                        doc_id: str, alone: float | None = None) -> bool:
     """Over many documents: the question is in the collection's language, yet the top passage's document holds
     none of its words that count as evidence. They were found elsewhere in the collection ("Combien de calories
     contient une banane ?" answered from an entry on sanctions, "calories" and "banane" being in other entries):
@@ -60,7 +80,7 @@ def beside_its_document(question: str, language: Lang, ranked: Ranked, stored: S
     document, nor for a question in another language, whose words the document cannot be expected to hold."""
     if not settings.abstain_document_words or language != stored.keywords.vocabulary.language or ranked.about_comments:
         return False
-    if not len(ranked.dense) or ranked.judged_dense >= settings.answer_min_score_alone:
+    if not len(ranked.dense) or ranked.judged_dense >= (settings.answer_min_score_alone if alone is None else alone):
         return False
     spread = CollectionSpread.of(stored, settings.abstain_spread)
     return not shares_a_word(question, stored.keywords.vocabulary, spread, doc_id)
@@ -86,8 +106,9 @@ def compose_answer(question: str, language: Lang, ranked: Ranked, stored: Stored
     )
     missing_kind = lacks_asked_kind(question, ranked.asked_kind, hits, settings) if hits else None
     evidence, absent = judged_evidence(question, ranked, stored, settings) if hits else (0.0, 0.0)
-    answered = not should_abstain(ranked, settings, evidence, absent) and missing_kind is None and \
-        not beside_its_document(question, language, ranked, stored, settings, hits[0].passage.location.doc_id)
+    alone = alone_bar(settings, len(stored.passages))
+    answered = not should_abstain(ranked, settings, evidence, absent, alone) and missing_kind is None and \
+        not beside_its_document(question, language, ranked, stored, settings, hits[0].passage.location.doc_id, alone)
     quoted: tuple[Hit, ...] = ()
     if answered:
         best = hits[0].score

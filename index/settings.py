@@ -29,6 +29,8 @@ RANGES: dict[str, tuple[float, float | None, str]] = {
     "abstain_min_keyword_evidence": (0, None, "evidence is a sum of non-negative terms"),
     "align_min_cosine": (COSINE_FLOOR, None, "a cosine; above 1 turns it off"),
     "answer_min_score_alone": (COSINE_FLOOR, None, "a cosine; above 1 turns it off"),
+    "answer_alone_spread": (0, None, "a standard deviation of cosines; 0 keeps the bar where it is"),
+    "answer_alone_passages": (1, None, "the passages of the article the bar was set on"),
     "answer_kind_passages": (0, None, "passages looked at for the kind of answer asked; 0 turns it off"),
     "max_question_chars": (1, None, "a question has at least one character"),
     "weight_passage": (0, None, "a negative weight would turn the signal upside down"),
@@ -61,6 +63,8 @@ class Settings:
     abstain_document_words: float
     align_min_cosine: float
     answer_min_score_alone: float
+    answer_alone_spread: float
+    answer_alone_passages: int
     answer_kind_passages: int
     max_question_chars: int
     fusion: str

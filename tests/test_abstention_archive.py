@@ -122,3 +122,44 @@ def test_a_question_whose_words_only_other_documents_hold_is_not_answered_from_t
     seed = _stored(retriever)
     assert not beside_its_document("Quel opticien choisir ?", "fr", near, seed, retriever.settings,
                                    seed.passages[0].location.doc_id)
+
+
+def test_the_meaning_alone_bar_rises_with_the_passages_a_question_could_meet_by_chance():
+    from index.answer import alone_bar
+
+    settings = Settings.from_env(env={})
+    base, reference = settings.answer_min_score_alone, settings.answer_alone_passages
+    assert alone_bar(settings, reference) == base and alone_bar(settings, 1) == base  # never lower
+    bars = [alone_bar(settings, n) for n in (reference, 100, 1_000, 4_040, 100_000)]
+    assert bars == sorted(bars) and len(set(bars)) == len(bars)
+    assert 0.02 < alone_bar(settings, 4_040) - base < 0.03  # the archive: off-topic questions' best cosine +0.02
+    off = Settings.from_env(env={"VERBATIM_ANSWER_ALONE_SPREAD": "0"})
+    assert alone_bar(off, 100_000) == base
+
+
+# French off-topic questions in everyday words: nothing in the collection, yet some passage of it is close
+OFF_TOPIC_EVERYDAY = ("Comment réussir une pâte à crêpes sans grumeaux ?", "Comment apprendre à jouer de la guitare ?",
+                      "Quelle est la meilleure recette de crêpes ?", "Comment changer un pneu de vélo ?",
+                      "Où partir en vacances en Bretagne ?", "Comment entretenir un potager en été ?",
+                      "Comment faire une mayonnaise maison ?")
+
+
+def test_in_a_larger_collection_an_off_topic_question_needs_more_than_a_chance_closeness(archive):
+    """The archive holds 7 documents (~100 passages): the bar is a little above the article's. The off-topic
+    questions between the two bars, with no evidence words, would be answered on meaning alone without the rise."""
+    from index.answer import alone_bar
+
+    stored, settings = _stored(archive), archive.settings
+    base, bar = settings.answer_min_score_alone, alone_bar(settings, len(stored.passages))
+    assert bar > base
+    flat = archive.__class__(Settings.from_env(env={"VERBATIM_ANSWER_ALONE_SPREAD": "0"}, data_dir=str(
+        settings.data_dir), corpus_dir=str(settings.corpus_dir)), archive.embedder, archive._loaded)
+    between = [(q, a) for q, a in zip(OFF_TOPIC_EVERYDAY, archive.ask_many(list(OFF_TOPIC_EVERYDAY)))
+               if base <= a.extra["dense"][0] < bar and a.extra["collection_evidence"] == 0 == a.extra["absent_names"]]
+    assert between, "no off-topic question fell between the two bars"
+    for (question, answer), before in zip(between, flat.ask_many([q for q, _ in between])):
+        assert not answer.answered, question
+        assert before.answered, question  # what the rise changes
+    for question, answer in zip(OFF_TOPIC_EVERYDAY, archive.ask_many(list(OFF_TOPIC_EVERYDAY))):
+        if answer.extra["dense"][0] < base:
+            assert not answer.answered, question

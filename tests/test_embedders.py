@@ -27,6 +27,8 @@ def test_contract(embedder):
     assert embedder.count_tokens("a much longer sentence than this one here") > embedder.count_tokens("short")
     assert embedder.model_id and embedder.backend in ("e5", "sentence-transformers")
     assert embedder.max_tokens >= 128
+    for none in (embedder.embed_queries([]), embedder.embed_passages([])):  # the contract holds for no text
+        assert none.shape == (0, embedder.dim) and none.dtype == np.float32
 
 
 def test_e5_is_cross_lingual(e5_embedder):

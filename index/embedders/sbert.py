@@ -44,6 +44,8 @@ class SentenceTransformerEmbedder(Embedder):
         return self._encode(texts)
 
     def _encode(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:  # encode([]) gives an empty list, with no dimension
+            return np.zeros((0, self.dim), dtype=np.float32)
         vectors = self._model.encode(list(texts), batch_size=32, convert_to_numpy=True, show_progress_bar=False)
         return self._normalised(vectors)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
@@ -174,6 +175,9 @@ class CharNgramIndex:
         return [(r, w / norm) for r, w in weights] if norm else []
 
 
+_ACRONYM_PLURAL = re.compile(r"\b([A-Z][A-Z0-9]+)s\b")  # "TPUs", "GPUs", "CEOs": an acronym's English plural
+
+
 @dataclass(frozen=True)
 class Vocabulary:
     """The content words of the corpus with how common each is in everyday language: keyword evidence.
@@ -228,8 +232,12 @@ class Vocabulary:
         """The question's words found in the corpus (stem → Zipf; as a word or through its stem), and the others."""
         found: dict[str, float] = {}
         missing: list[str] = []
+        singular = {m.group(0).casefold(): m.group(1).casefold() for m in _ACRONYM_PLURAL.finditer(query)}
         for word in words(query):
             key, stem = fold(word), term(word, self.language)
+            if key not in self.forms and stem not in self.stems and word in singular:  # "TPUs" of a corpus saying "TPU"
+                word = singular[word]
+                key, stem = fold(word), term(word, self.language)
             if key in self.forms:
                 z = self.forms[key]
             elif stem in self.stems:
