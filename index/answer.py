@@ -64,7 +64,7 @@ def judged_evidence(question: str, ranked: Ranked, stored: StoredIndex, settings
     """The keyword evidence weighted by document spread, and the weight of the names the collection lacks."""
     vocabulary = stored.keywords.vocabulary
     spread = CollectionSpread.of(stored, settings.abstain_spread)
-    evidence = collection_evidence(question, vocabulary, spread, ranked.keyword_evidence) \
+    evidence = collection_evidence(question, vocabulary, spread, ranked.translations) \
         if spread.documents > 1 and settings.abstain_spread else ranked.keyword_evidence
     absent = settings.abstain_absent_names * absent_names(question, vocabulary) if settings.abstain_absent_names else 0.0
     return evidence, absent

@@ -51,14 +51,16 @@ class CollectionSpread:
 
 
 def collection_evidence(question: str, vocabulary: Vocabulary, spread: CollectionSpread,
-                        corpus_evidence: float) -> float:
+                        translations: dict[str, str] | None = None) -> float:
     """The question's keyword evidence (Vocabulary.assess) with each word found in the corpus weighted by how
-    few documents hold it. `corpus_evidence` is the unweighted figure the ranking computed, translations of
-    English words included; the part they add is kept as it is."""
-    found, _ = vocabulary.match(question)
-    direct = sum(max(0.0, Vocabulary.COMMON_ZIPF - z) for z in found.values())
+    few documents hold it; the corpus words its English words translate to (`translations`, the second look)
+    are weighted the same way ("tallest" aligned to "taille", which 8 of 524 entries hold, ties a question to
+    none of them)."""
+    found, missing = vocabulary.match(question)
     weighted = sum(max(0.0, Vocabulary.COMMON_ZIPF - z) * spread.weight(stem) for stem, z in found.items())
-    return weighted + max(0.0, corpus_evidence - direct)
+    language = vocabulary.language
+    return weighted + sum(max(0.0, Vocabulary.COMMON_ZIPF - z) * spread.weight(term(form, language))
+                          for form, z in vocabulary.translated(missing, translations).items())
 
 
 def shares_a_word(question: str, vocabulary: Vocabulary, spread: CollectionSpread, doc_id: str) -> bool:

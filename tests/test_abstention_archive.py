@@ -163,3 +163,32 @@ def test_in_a_larger_collection_an_off_topic_question_needs_more_than_a_chance_c
     for question, answer in zip(OFF_TOPIC_EVERYDAY, archive.ask_many(list(OFF_TOPIC_EVERYDAY))):
         if answer.extra["dense"][0] < base:
             assert not answer.answered, question
+
+
+def test_translated_words_count_by_how_many_documents_hold_them_as_the_question_s_own_words(archive):
+    """The second look's translations (an English word → a corpus word) were counted in full over many
+    documents; a translation into a word most documents hold ties the question to none of them."""
+    from index.evidence import collection_evidence
+
+    stored = _stored(archive)
+    vocabulary, spread = stored.keywords.vocabulary, CollectionSpread.of(stored)
+    common = max((f for f in vocabulary.forms if len(f) > 4 and vocabulary.forms[f] < 4.5),
+                 key=lambda f: spread.df[term(f, "fr")])  # the rare-in-everyday-language word most entries hold
+    rare = next(f for f in vocabulary.forms if len(f) > 6 and spread.df[term(f, "fr")] == 1
+                and vocabulary.forms[f] < 4.0)  # a word one document holds
+    question = "What about the zzword?"
+    assert vocabulary.match(question)[0] == {}  # no word of its own: only what its translation gives
+    flat = vocabulary.evidence(question, {"zzword": common})
+    assert flat > 0 and spread.weight(term(common, "fr")) < 0.25
+    assert collection_evidence(question, vocabulary, spread, {"zzword": common}) < 0.25 * flat
+    assert collection_evidence(question, vocabulary, spread, {"zzword": rare}) == \
+        pytest.approx(vocabulary.evidence(question, {"zzword": rare}))  # one document: counted in full
+    assert collection_evidence(question, vocabulary, spread, None) == 0
+
+
+def test_an_acronym_in_the_english_plural_is_the_corpus_s_acronym(archive):
+    vocabulary = _stored(archive).keywords.vocabulary
+    assert "tpu" in vocabulary.forms and "tpus" not in vocabulary.forms  # the article writes "TPU"
+    found, missing = vocabulary.match("Does Google have its own TPUs?")
+    assert term("tpu", "fr") in found and "tpus" not in missing
+    assert vocabulary.match("Does Google have its own tpus?")[1] == ["tpus"]  # lower case: a word, not an acronym

@@ -70,6 +70,7 @@ class Ranked:
     lead_dense: float | None = None  # the dense similarity abstention judges: that of the passage first before the
                                      # answer-type order (Ranker._kind_first) changed the order of the best few
     asked_kind: str | None = None  # the kind of fact the question asks for (answer_types.asked_kind), found once
+    translations: dict[str, str] | None = None  # question word → the corpus word it translates (the second look)
 
     @property
     def judged_dense(self) -> float:
@@ -216,7 +217,8 @@ class Ranker:
                                   for i in order], dtype=np.int64)
         matched, evidence = self.vocabulary.assess(question, translations)
         return Ranked(cand[order], shown, dense[order], best_sentence, matched, evidence, about_comments,
-                      documents=self.documents.ranking(cand, fused), lead_dense=lead_dense, asked_kind=kind)
+                      documents=self.documents.ranking(cand, fused), lead_dense=lead_dense, asked_kind=kind,
+                      translations=translations or None)
 
     def _kind_first(self, question: str, cand: np.ndarray, order: np.ndarray, shown: np.ndarray,
                     inner: np.ndarray | None = None, kind: str | None = None) -> tuple[np.ndarray, np.ndarray]:

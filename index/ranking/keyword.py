@@ -259,12 +259,19 @@ class Vocabulary:
         """
         found, missing = self.match(query)
         matched = len(found)
+        found.update({"~" + form: z for form, z in self.translated(missing, translations).items()})
+        return matched, sum(max(0.0, self.COMMON_ZIPF - z) for z in found.values())
+
+    def translated(self, missing: list[str], translations: dict[str, str] | None) -> dict[str, float]:
+        """The corpus forms that the question's missing words translate to (`translations`), each with its Zipf:
+        that of the more common of the two words."""
+        out: dict[str, float] = {}
         for word in missing:
             form = (translations or {}).get(word)
             if form in self.forms:
                 z = max(self.forms[form], self.common.get(fold(word), self.KEPT_ZIPF))
-                found["~" + form] = min(found.get("~" + form, z), z)
-        return matched, sum(max(0.0, self.COMMON_ZIPF - z) for z in found.values())
+                out[form] = min(out.get(form, z), z)
+        return out
 
     @cached_property
     def form_list(self) -> list[str]:
