@@ -6,7 +6,8 @@ loop (`status.json`, or `status-shards-0-1.json` for a sharded one), so a stale 
 and `ready: false` means no gateway session. With no options, every status file of a running process is
 checked and reported, one line each: processes sharing a data directory (shards) are all checked at
 once, and the files left by stopped ones are passed over. A process is running when its pid exists and
-started when the one that wrote the file did (/proc start time): a reused pid is not the bot. With the
+started when the one that wrote the file did (its start in clock ticks since this boot, from /proc): a
+reused pid is not the bot. With the
 shard options of one `verbatim run` (`--shards N --shard-ids …`), only that process's file is checked.
 """
 from __future__ import annotations
@@ -85,9 +86,13 @@ def _check_running(directory: Path) -> int:
         try:
             status = json.loads(path.read_text("utf-8"))
             pid = int(status["pid"])
-            started = status.get("started")
-            alive = (is_running(pid, float(started)) if started is not None
-                     else could_have_written(pid, float(status.get("at", 0))))
+            process, started = status.get("process"), status.get("started")
+            if process is not None:
+                alive = is_running(pid, process=str(process))
+            elif started is not None:  # written before statuses named their process
+                alive = is_running(pid, started=float(started))
+            else:
+                alive = could_have_written(pid, float(status.get("at", 0)))
         except (OSError, ValueError, KeyError, TypeError) as e:
             unreadable.append(f"{path.name} ({e})")
             continue

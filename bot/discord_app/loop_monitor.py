@@ -18,7 +18,7 @@ from typing import Callable
 
 from index.private_files import write_private
 
-from .processes import started_at
+from .processes import identity, started_at
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,8 @@ class LoopMonitor:
         self.window_max_ms = 0.0  # since the last status write
         self.notable: deque[tuple[float, float, float]] = deque(maxlen=500)  # (unix time, stall ms, loop CPU ms)
         self._task: asyncio.Task | None = None
-        self._started = started_at(os.getpid())  # with the pid, tells the health check a reused pid apart
+        self._process = identity(os.getpid())  # with the pid, tells the health check a reused pid apart
+        self._started = started_at(os.getpid())  # for people reading the file
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="verbatim-loop-monitor")
@@ -58,7 +59,7 @@ class LoopMonitor:
 
     def write(self) -> None:
         """Atomically replace the status file (read by the Docker HEALTHCHECK and the tests); owner-only."""
-        data = {"at": time.time(), "pid": os.getpid(), "started": self._started, "max_loop_stall_ms": round(self.max_stall_ms, 1),
+        data = {"at": time.time(), "pid": os.getpid(), "process": self._process, "started": self._started, "max_loop_stall_ms": round(self.max_stall_ms, 1),
                 "recent_loop_stall_ms": round(self.window_max_ms, 1),
                 "stalls": list(self.notable), **self._status()}
         try:
