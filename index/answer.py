@@ -26,6 +26,11 @@ def alone_bar(settings: Settings, passages: int) -> float:
     return settings.answer_min_score_alone + lift
 
 
+def _bar(settings: Settings, alone: float | None) -> float:
+    """The meaning-alone bar given (`alone_bar`), or the one-article `answer_min_score_alone`."""
+    return settings.answer_min_score_alone if alone is None else alone
+
+
 def should_abstain(ranked: Ranked, settings: Settings, evidence: float | None = None, absent: float = 0.0,
                    alone: float | None = None) -> bool:
     """Says "not in the article" unless the question is tied to it by its words or, failing that, by meaning:
@@ -55,7 +60,7 @@ def should_abstain(ranked: Ranked, settings: Settings, evidence: float | None = 
     evidence = ranked.keyword_evidence if evidence is None else evidence
     if absent > 0 and absent >= evidence:
         return True
-    if dense >= (settings.answer_min_score_alone if alone is None else alone):
+    if dense >= _bar(settings, alone):
         return False
     return evidence < settings.abstain_min_keyword_evidence
 
@@ -80,7 +85,7 @@ def beside_its_document(question: str, language: Lang, ranked: Ranked, stored: S
     document, nor for a question in another language, whose words the document cannot be expected to hold."""
     if not settings.abstain_document_words or language != stored.keywords.vocabulary.language or ranked.about_comments:
         return False
-    if not len(ranked.dense) or ranked.judged_dense >= (settings.answer_min_score_alone if alone is None else alone):
+    if not len(ranked.dense) or ranked.judged_dense >= _bar(settings, alone):
         return False
     spread = CollectionSpread.of(stored, settings.abstain_spread)
     return not shares_a_word(question, stored.keywords.vocabulary, spread, doc_id)
