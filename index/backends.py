@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Protocol
+from typing import TYPE_CHECKING, Iterator, Protocol
 
 import numpy as np
 
@@ -19,6 +19,9 @@ from .errors import VerbatimError
 from .model import Passage
 from .ranking.keyword import KeywordIndex
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from .ranking.keyword_refit import Refit
 
 
 class BuildTarget(Protocol):
@@ -31,6 +34,12 @@ class BuildTarget(Protocol):
     def prune(self, keep: int) -> list[str]: ...
 
     def used_embedding_keys(self) -> set[bytes]: ...
+
+    def reusable_keywords(self, fitted_from: str) -> KeywordIndex | None:
+        """The current build's keyword index when it was fitted from the same input (nothing to refit)."""
+
+    def refit_source(self) -> Refit | None:
+        """What the current build stored to refit its keyword index from (only new passages are read)."""
 
 
 class FileBuildTarget:
@@ -53,6 +62,12 @@ class FileBuildTarget:
     def used_embedding_keys(self) -> set[bytes]:
         return store.used_embedding_keys(self.data_dir)
 
+    def reusable_keywords(self, fitted_from: str) -> KeywordIndex | None:
+        return store.keywords_fitted_from(self.data_dir, fitted_from)
+
+    def refit_source(self) -> Refit | None:
+        return store.previous_refit(self.data_dir)
+
 
 class PgBuildTarget:
     """A PostgreSQL database's builds (index.pg.builds); the embedding cache stays in the data directory,
@@ -69,13 +84,19 @@ class PgBuildTarget:
               embedding_keys) -> None:
         rows = [(d.id, d.title, d.language, d.text) for d in documents]
         self.session.write(build_id, manifest, rows, passages, sentences, passage_vectors, sentence_vectors,
-                           keywords.to_arrays(refit=False), embedding_keys, ann_blob(manifest.get("ann"), passage_vectors))
+                           keywords.to_arrays(), embedding_keys, ann_blob(manifest.get("ann"), passage_vectors))
 
     def prune(self, keep: int) -> list[str]:
         return self.session.prune(keep)
 
     def used_embedding_keys(self) -> set[bytes]:
         return self.session.used_embedding_keys() | store.used_embedding_keys(self.data_dir)
+
+    def reusable_keywords(self, fitted_from: str) -> KeywordIndex | None:
+        return self.session.reusable_keywords(fitted_from)
+
+    def refit_source(self) -> Refit | None:
+        return self.session.refit_source()
 
 
 @contextmanager

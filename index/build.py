@@ -96,9 +96,9 @@ def build_index(settings: Settings, embedder: Embedder | None = None, progress: 
             lap("chunking")
             prepare_english_pairs(settings.data_dir, settings.lexicon)  # read back, not recomputed, after the first build
             fitted_from = keyword_input(passages, settings.lexicon)
-            keywords = store.keywords_fitted_from(settings.data_dir, fitted_from) or \
+            keywords = target.reusable_keywords(fitted_from) or \
                 KeywordIndex.fit([p.text for p in passages], lexicon=settings.lexicon,
-                                 previous=store.previous_refit(settings.data_dir))  # reads only the new passages
+                                 previous=target.refit_source())  # reads only the new passages
             words = corpus_words(keywords)
             # English words that may translate a corpus word, aligned once here rather than at answer time
             # (index.ranking.alignment); none when alignment is off (an English-only model cannot align)

@@ -66,10 +66,12 @@ def write_keywords(conn, tables: dict[str, str], arrays: dict[str, np.ndarray]) 
     conn.execute(sql.SQL("CREATE INDEX ON {} (gram_id)").format(_t(tables["keyword_postings"])))
 
 
-def read_keywords(conn, tables: dict[str, str], dim: int) -> dict[str, np.ndarray]:
-    """The arrays of keywords.npz as written; a missing or reshaped part raises ValueError."""
+def read_keywords(conn, tables: dict[str, str], dim: int, refit: bool = False) -> dict[str, np.ndarray]:
+    """The arrays of keywords.npz as written; a missing or reshaped part raises ValueError. `refit`: with the
+    arrays only the next build reads (index.ranking.keyword_refit), which serving leaves in the database."""
     described = {name: (dtype, tuple(shape), data) for name, dtype, shape, data in conn.execute(
-        sql.SQL("SELECT name, dtype, shape, data FROM {}").format(_t(tables["arrays"])))}
+        sql.SQL("SELECT name, dtype, shape, data FROM {}" + ("" if refit else f" WHERE {_NOT_REFIT}"))
+        .format(_t(tables["arrays"])))}
     out: dict[str, np.ndarray] = {}
     for name, (dtype, shape, data) in described.items():
         if data is not None:
@@ -107,6 +109,25 @@ def read_keywords(conn, tables: dict[str, str], dim: int) -> dict[str, np.ndarra
             if np.dtype(dtype).kind != "U":
                 out[name] = out[name].astype(np.dtype(dtype))
     return out
+
+
+def read_refit_arrays(conn, tables: dict[str, str]) -> dict[str, np.ndarray]:
+    """What the next build refits its keyword index from (`Refit.from_arrays`): the refit arrays, the format,
+    the n-grams and the common words, not the postings or the corpus words serving reads."""
+    out = {name: _array(data, dtype, tuple(shape)) for name, dtype, shape, data in conn.execute(
+        sql.SQL("SELECT name, dtype, shape, data FROM {} WHERE left(name, 6) = 'refit_' OR name = ANY(%s)")
+        .format(_t(tables["arrays"])), (list(_REFIT_ALSO),))}
+    grams = conn.execute(sql.SQL("SELECT gram FROM {} ORDER BY gram_id").format(_t(tables["keyword_grams"])))
+    out["grams"] = np.array([g for g, in grams], dtype=str)
+    common = conn.execute(sql.SQL("SELECT word, zipf FROM {} WHERE list = 'common' ORDER BY n")
+                          .format(_t(tables["keyword_words"]))).fetchall()
+    out["common"] = np.array([w for w, _ in common], dtype=str)
+    out["common_zipf"] = np.array([z for _, z in common], dtype=np.float64)
+    return out
+
+
+_REFIT_ALSO = ("format", "sizes", "language")  # the untabled arrays a refit reads besides its own
+_NOT_REFIT = "left(name, 6) <> 'refit_'"  # index.ranking.keyword_refit.is_refit_array
 
 
 def _bytes(array: np.ndarray) -> bytes:
