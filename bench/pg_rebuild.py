@@ -1,14 +1,15 @@
 #!/usr/bin/env python
-"""Rebuilds into PostgreSQL: the keyword fit reused or refitted from the current build, against a full fit
-(a script that prints figures, not a test).
+"""Rebuilds into PostgreSQL: the keyword index refitted from the current build's refit arrays, against a
+full fit (a script that prints figures, not a test).
 
 A real server on 127.0.0.1 (tests/pg_server.py); the data directory is copied so its embedding cache is
 warm and nothing is embedded: what is left is the build's own work, the keyword fit most of it. Each
-round builds, side by side, once with the keyword index carried over from the database's current build
-(what `verbatim index build` does) and once with that turned off (a full fit, as before session 15):
+round builds, side by side, once refitting from the database's current build (what `verbatim index build`
+does: only passages it did not have are read) and once with that turned off (a full fit, as before
+session 15):
 
-1. no change: the same passages, so the current build's keyword index is reused;
-2. one article added: the index is refitted reading only the new passages.
+1. no change: the same passages (none read);
+2. one article added (its passages read).
 
     nice python bench/pg_rebuild.py --corpus DIR --data-dir DIR [--rounds 3]
 
@@ -69,15 +70,12 @@ def main() -> None:
         print(f"corpus: {first.documents} documents, {first.passages} passages; first build into PostgreSQL "
               f"{first.seconds:.1f} s (keywords {first.phases.get('keywords', 0):.1f} s, embedded {first.embedded})")
 
-        reuse, refit = backends.PgBuildTarget.reusable_keywords, backends.PgBuildTarget.refit_source
+        refit = backends.PgBuildTarget.refit_source
 
         def timed(carried: bool) -> tuple[float, float]:
             """(the build's seconds other than embedding the added article, the keyword phase's)"""
-            if carried:
-                backends.PgBuildTarget.reusable_keywords, backends.PgBuildTarget.refit_source = reuse, refit
-            else:  # the previous behaviour: nothing read back from the database, a full fit
-                backends.PgBuildTarget.reusable_keywords = lambda self, fitted_from: None
-                backends.PgBuildTarget.refit_source = lambda self: None
+            # off: the previous behaviour, nothing read back from the database, a full fit
+            backends.PgBuildTarget.refit_source = refit if carried else (lambda self: None)
             summary = build_index(settings, embedder)
             return summary.seconds - summary.phases.get("embedding", 0.0), summary.phases.get("keywords", 0.0)
 
@@ -90,13 +88,13 @@ def main() -> None:
                         added += 1
                         (corpus / f"bench-added-{added}.md").write_text(ARTICLE.format(n=added), "utf-8")
                     rows[carried].append(timed(carried))
-            for carried, label in ((True, "carried over"), (False, "full fit")):
+            for carried, label in ((True, "refitted"), (False, "full fit")):
                 total = statistics.median(t for t, _ in rows[carried])
                 keywords = statistics.median(k for _, k in rows[carried])
                 print(f"{case:18s} {label:13s} build {total:6.2f} s (embedding left out)  keywords {keywords:6.2f} s  (median of "
                       f"{args.rounds})")
             ratio = statistics.median(t for t, _ in rows[True]) / statistics.median(t for t, _ in rows[False])
-            print(f"{case:18s} carried over / full fit: {ratio:.2f}x the build time")
+            print(f"{case:18s} refitted / full fit: {ratio:.2f}x the build time (embedding left out)")
 
 
 if __name__ == "__main__":

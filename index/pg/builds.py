@@ -23,7 +23,7 @@ from ..errors import IndexMissing, VerbatimError
 from ..model import Passage
 from .connection import connect, database_errors, psycopg_module
 from .copy_format import copy_fixed, register_vector
-from .keywords import create_tables as create_keyword_tables, read_keywords, read_refit_arrays, write_keywords
+from .keywords import create_tables as create_keyword_tables, read_refit_arrays, write_keywords
 from .schema import BUILD_NOTIFY_CHANNEL, SCHEMA, TABLE_KINDS, build_tables, ensure_schema, has_schema
 from .url import redacted
 
@@ -135,48 +135,18 @@ class BuildSession:
                 f"SELECT embedding_keys FROM {SCHEMA}.builds WHERE state = 'complete'")]
         return {blob[i:i + 32] for blob in blobs for i in range(0, len(blob) - 31, 32)}
 
-    def reusable_keywords(self, fitted_from: str):
-        """The current build's keyword index when it was fitted from the same input (`keywords_fitted_from` in
-        its manifest), as the file backend's `store.keywords_fitted_from`: a rebuild with the same passages
-        need not refit it. None whenever anything does not match or cannot be read (the build then refits)."""
-        from ..build_checks import check_keyword_arrays
-        from ..ranking.keyword import KeywordIndex
-        from ..ranking.keyword_refit import is_refit_array
-
-        try:
-            build_id, manifest = self._current()
-            if manifest.get("keywords_fitted_from") != fitted_from:
-                return None
-            arrays = read_keywords(self.conn, build_tables(build_id), manifest["dim"], refit=True)
-            check_keyword_arrays(arrays, manifest["counts"]["passages"], manifest["dim"], KeywordIndex.FORMAT)
-            keywords = KeywordIndex.from_arrays(arrays)
-            if keywords is None or keywords.vocabulary.spellings is None:
-                return None
-            # carried over, so that the build after this one can still refit from it
-            keywords.refit_arrays = {name: a for name, a in arrays.items() if is_refit_array(name)} or None
-            return keywords
-        except Exception:  # noqa: BLE001 - no current build, a damaged one, an old format: refit
-            return None
-
     def refit_source(self):
         """What the current build stored to refit its keyword index from (`Refit`), as the file backend's
         `store.previous_refit`: the next build reads only the passages it did not have. None: a full fit."""
         from ..ranking.keyword_refit import Refit
 
-        try:
-            build_id, _ = self._current()
-            return Refit.from_arrays(read_refit_arrays(self.conn, build_tables(build_id)))
-        except Exception:  # noqa: BLE001 - no current build, one written before refit arrays were kept
-            return None
-
-    def _current(self) -> tuple[str, dict]:
-        """The current build's id and manifest; LookupError when there is none."""
         build_id = current_pair(self.conn)[0]
-        row = None if build_id is None else self.conn.execute(
-            f"SELECT manifest FROM {SCHEMA}.builds WHERE build_id = %s AND state = 'complete'", (build_id,)).fetchone()
-        if row is None or not isinstance(row[0], dict):
-            raise LookupError("no current build")
-        return build_id, row[0]
+        if build_id is None:
+            return None
+        try:
+            return Refit.from_arrays(read_refit_arrays(self.conn, build_tables(build_id)))
+        except Exception:  # noqa: BLE001 - a build written before refit arrays were kept, a damaged one: a full fit
+            return None
 
     def _drop(self, build_id: str) -> None:
         with self.conn.transaction():

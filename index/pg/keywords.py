@@ -66,12 +66,11 @@ def write_keywords(conn, tables: dict[str, str], arrays: dict[str, np.ndarray]) 
     conn.execute(sql.SQL("CREATE INDEX ON {} (gram_id)").format(_t(tables["keyword_postings"])))
 
 
-def read_keywords(conn, tables: dict[str, str], dim: int, refit: bool = False) -> dict[str, np.ndarray]:
-    """The arrays of keywords.npz as written; a missing or reshaped part raises ValueError. `refit`: with the
-    arrays only the next build reads (index.ranking.keyword_refit), which serving leaves in the database."""
+def read_keywords(conn, tables: dict[str, str], dim: int) -> dict[str, np.ndarray]:
+    """The arrays of keywords.npz as written, but for those only the next build reads (index.ranking.keyword_refit,
+    `read_refit_arrays`); a missing or reshaped part raises ValueError."""
     described = {name: (dtype, tuple(shape), data) for name, dtype, shape, data in conn.execute(
-        sql.SQL("SELECT name, dtype, shape, data FROM {}" + ("" if refit else f" WHERE {_NOT_REFIT}"))
-        .format(_t(tables["arrays"])))}
+        sql.SQL("SELECT name, dtype, shape, data FROM {} WHERE left(name, 6) <> 'refit_'").format(_t(tables["arrays"])))}
     out: dict[str, np.ndarray] = {}
     for name, (dtype, shape, data) in described.items():
         if data is not None:
@@ -127,7 +126,6 @@ def read_refit_arrays(conn, tables: dict[str, str]) -> dict[str, np.ndarray]:
 
 
 _REFIT_ALSO = ("format", "sizes", "language")  # the untabled arrays a refit reads besides its own
-_NOT_REFIT = "left(name, 6) <> 'refit_'"  # index.ranking.keyword_refit.is_refit_array
 
 
 def _bytes(array: np.ndarray) -> bytes:
