@@ -136,8 +136,8 @@ class Documents:
         if not len(extra):
             return cand, passage_sim
         try:
-            vectors = ann._index.reconstruct_batch(extra.astype(np.int64))
-        except (AttributeError, RuntimeError):
+            vectors = ann.vectors(extra.astype(np.int64))
+        except RuntimeError:  # an index that cannot give its vectors back (IVF without a direct map)
             return cand, passage_sim
         return np.concatenate([cand, extra]), np.concatenate([passage_sim, vectors @ query_vector])
 
