@@ -47,7 +47,7 @@ def variant(retriever: Retriever, base: _Loaded, sentences: bool, words: bool) -
     weights = Weights.from_settings(retriever.settings)
     if not sentences:
         n = stored.passage_index.ntotal
-        passage_vectors = stored.passage_index._index.reconstruct_n(0, n)
+        passage_vectors = stored.passage_index.vectors(np.arange(n))
         stored = dataclasses.replace(stored, sentence_vectors=passage_vectors[stored.sentence_owner])
         weights = dataclasses.replace(weights, sentence=0.0)
     if not words:

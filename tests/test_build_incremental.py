@@ -84,7 +84,7 @@ def test_unchanged_corpus_embeds_nothing_and_answers_as_the_fresh_build(private,
     assert cached.manifest["embedding_cache"] == {"embedded": 0, "reused": summary.reused}
     assert np.array_equal(cached.sentence_vectors, fresh.sentence_vectors)
     n = fresh.passage_index.ntotal
-    assert np.array_equal(cached.passage_index._index.reconstruct_n(0, n), fresh.passage_index._index.reconstruct_n(0, n))
+    assert np.array_equal(cached.passage_index.vectors(np.arange(n)), fresh.passage_index.vectors(np.arange(n)))
     assert np.array_equal(cached.keywords.form_vectors, fresh.keywords.form_vectors)
     again = Retriever.open(private, build_if_missing=False)
     for question in QUESTIONS:
