@@ -73,6 +73,15 @@ def shares_a_word(question: str, vocabulary: Vocabulary, spread: CollectionSprea
     return any(stem in own for stem, z in found.items() if z < Vocabulary.COMMON_ZIPF)
 
 
+def document_evidence(question: str, vocabulary: Vocabulary, spread: CollectionSpread, doc_id: str) -> float:
+    """The question's keyword evidence counting only the words the document holds: about what it would be were
+    the document indexed alone ("Why did the board… its chief executive?" finds "executive" in a help entry's
+    "exécuté", which the article it is about never uses). The collection's evidence with one document."""
+    found, _ = vocabulary.match(question)
+    own = spread.stems_of.get(doc_id) if spread.stems_of else None
+    return sum(max(0.0, Vocabulary.COMMON_ZIPF - z) for stem, z in found.items() if own is None or stem in own)
+
+
 def absent_names(question: str, vocabulary: Vocabulary) -> float:
     """How much the question names that the collection never mentions: the sum, over its capitalised words
     after the first ("Python", "GPT-5"; not "Comment", not "I") none of whose content words occur in the

@@ -19,6 +19,7 @@ from .answer import compose_answer
 from .corpus.fingerprint import corpus_hash
 from .embedders import Embedder, make_embedder
 from .catalogue import catalogue
+from .evidence import CollectionSpread, document_evidence
 from .errors import DatabaseUnavailable, IndexMismatch, IndexMissing, UnknownArticle, VerbatimError
 from .language import detect_language
 from .model import Answer, ArticleInfo, Scope
@@ -117,12 +118,25 @@ class Retriever:
         for question, vector in zip(cleaned, vectors):
             ranked = loaded.ranker.rank(vector, question, scope, k or self.settings.top_k, doc_ids=doc_ids)
             language = detect_language(question)
-            if language == "en" and ranked.keyword_evidence < self.settings.abstain_min_keyword_evidence:
+            if language == "en" and self._little_evidence(loaded, question, ranked):
                 ranked = self._second_look(loaded, vector, question, scope, k or self.settings.top_k, ranked, doc_ids)
             answer = compose_answer(question, language, ranked, loaded.stored, self.settings, scope)
             answers.append(replace(answer, article_id=article or answer.article_id or _chosen_article(answer)))
         took_ms = (time.perf_counter() - started) * 1000
         return [answer.with_timing(took_ms) for answer in answers]
+
+    def _little_evidence(self, loaded: _Loaded, question: str, ranked: Ranked) -> bool:
+        """Too little keyword evidence for an English question, in the collection or, over many documents, in
+        the document it ranks first: what the words of other documents add ("executive" in a help entry's
+        "exécuté") should not keep the question from the look at its translations it takes in that document
+        alone, or the order inside that document differs from the one it has there."""
+        bar = self.settings.abstain_min_keyword_evidence
+        if ranked.keyword_evidence < bar:
+            return True
+        if len(ranked.documents) < 2:
+            return False
+        spread = CollectionSpread.of(loaded.stored, self.settings.abstain_spread)
+        return document_evidence(question, loaded.stored.keywords.vocabulary, spread, ranked.documents[0]) < bar
 
     def _second_look(self, loaded: _Loaded, vector, question: str, scope: Scope, k: int, ranked: Ranked,
                      doc_ids: frozenset[str] | None = None) -> Ranked:

@@ -192,3 +192,31 @@ def test_an_acronym_in_the_english_plural_is_the_corpus_s_acronym(archive):
     found, missing = vocabulary.match("Does Google have its own TPUs?")
     assert term("tpu", "fr") in found and "tpus" not in missing
     assert vocabulary.match("Does Google have its own tpus?")[1] == ["tpus"]  # lower case: a word, not an acronym
+
+
+def test_an_english_question_takes_the_second_look_it_takes_in_its_article_alone(tmp_path, e5_embedder, built_settings,
+                                                                                 retriever):
+    """"executive" is found in a help entry's "exécuté", which gives the question enough evidence over the
+    collection to skip the look at its words' translations; in the article it is about it has too little, as
+    the article alone says. The look is taken, and the article's passages come in the order they have alone."""
+    from index.build import build_index
+    from index.service import Retriever
+
+    entry = CNIL_CORPUS / "cnil-133-fijaisv-fichier-judiciaire-automatise-des-auteurs-d-infracti.md"
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for path in [*CORPUS_DIR.glob("*.md"), entry]:
+        shutil.copy(path, corpus / path.name)
+    settings = built_settings.with_(data_dir=tmp_path / "data", corpus_dir=corpus)
+    shutil.copytree(built_settings.data_dir / "embeddings", settings.data_dir / "embeddings")  # the article's vectors
+    build_index(settings, e5_embedder)
+    two = Retriever.open(settings, build_if_missing=False)
+    question = "Why did the board say it no longer trusted its chief executive?"
+    found, _ = two._loaded.stored.keywords.vocabulary.match(question)
+    assert term("executive", "fr") in found  # the help entry's word
+    with_entry, alone = two.ask(question), retriever.ask(question)
+    assert alone.extra["second_look"] and with_entry.extra["second_look"]
+    article = with_entry.hits[0].passage.location.doc_id
+    assert article == alone.hits[0].passage.location.doc_id
+    order = [h.passage.text for h in with_entry.hits if h.passage.location.doc_id == article]
+    assert order == [h.passage.text for h in alone.hits][: len(order)]
