@@ -78,7 +78,7 @@ def document_evidence(question: str, vocabulary: Vocabulary, spread: CollectionS
     the document indexed alone ("Why did the board… its chief executive?" finds "executive" in a help entry's
     "exécuté", which the article it is about never uses). The collection's evidence with one document."""
     found, _ = vocabulary.match(question)
-    own = spread.stems_of.get(doc_id) if spread.stems_of else None
+    own = spread.stems_of.get(doc_id, set()) if spread.stems_of else None
     return sum(max(0.0, Vocabulary.COMMON_ZIPF - z) for stem, z in found.items() if own is None or stem in own)
 
 

@@ -20,9 +20,15 @@ from bot.discord_app.processes import identity, started_at
 from .conftest import PROJECT_ROOT
 
 
-def health(data_dir: Path, *args: str) -> subprocess.CompletedProcess:
+def check_env(data_dir: Path) -> dict[str, str]:
+    """This environment without the bot's settings, pointed at `data_dir`, the project importable."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VERBATIM_", "DISCORD_"))}
     env.update(VERBATIM_DATA_DIR=str(data_dir), PYTHONPATH=str(PROJECT_ROOT))
+    return env
+
+
+def health(data_dir: Path, *args: str) -> subprocess.CompletedProcess:
+    env = check_env(data_dir)
     return subprocess.run([sys.executable, "-m", "bot.discord_app.health", *args], env=env, cwd=data_dir,
                           capture_output=True, text=True, timeout=60)
 
@@ -127,8 +133,7 @@ def test_a_wall_clock_step_does_not_make_a_running_bot_look_stopped(tmp_path, pr
     identity written before the step must still name the process after it."""
     a, _ = processes
     write_status(tmp_path, "status.json", a.pid, age=-90)  # fresh by the stepped clock the check reads
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("VERBATIM_", "DISCORD_"))}
-    env.update(VERBATIM_DATA_DIR=str(tmp_path), PYTHONPATH=str(PROJECT_ROOT))
+    env = check_env(tmp_path)
     stepped = ("import sys, time; real = time.time; time.time = lambda: real() + 90\n"
                "from bot.discord_app.health import main; sys.exit(main())")
     checked = subprocess.run([sys.executable, "-c", stepped], env=env, cwd=tmp_path, capture_output=True,
@@ -157,8 +162,7 @@ print("after", main([]), "was", code, flush=True)
 @pytest.mark.skipif(shutil.which("unshare") is None, reason="util-linux unshare is not installed")
 def test_the_check_finds_its_pids_when_proc_belongs_to_the_parent_namespace(tmp_path):
     """A sandbox that unshares pids but keeps the host's /proc: /proc/<pid> is not our process there."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("VERBATIM_", "DISCORD_"))}
-    env.update(VERBATIM_DATA_DIR=str(tmp_path), PYTHONPATH=str(PROJECT_ROOT))
+    env = check_env(tmp_path)
     run = subprocess.run(["unshare", "--pid", "--fork", sys.executable, "-c", NAMESPACED, str(tmp_path)], env=env,
                          cwd=tmp_path, capture_output=True, text=True, timeout=60)
     if run.returncode != 0 and "unshare failed" in run.stderr:

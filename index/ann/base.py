@@ -22,7 +22,7 @@ class Ann(abc.ABC):
     """A k-nearest-neighbour index over unit vectors, scored by inner product (cosine)."""
 
     kind: ClassVar[str]
-    _index: Any = None  # the FAISS index behind the backend (None until an IVF index is trained)
+    _index: Any = None  # the FAISS index behind HNSW and IVF (None until IVF trains); flat keeps numpy rows
 
     def __init__(self, dim: int) -> None:
         if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or dim <= 0:
@@ -53,7 +53,7 @@ class Ann(abc.ABC):
         k = self._check_k(k)
         if self.ntotal == 0 or len(q) == 0:
             return self._empty_result(len(q), k)
-        return self._finish(*self._faiss_search(q, k))
+        return self._finish(*self._search(q, k))
 
     def vectors(self, ids: np.ndarray) -> np.ndarray:
         """The stored rows of these ids, float32 [len(ids), dim]: exact scores over a chosen subset of
@@ -73,7 +73,7 @@ class Ann(abc.ABC):
     def _before_add(self, x: np.ndarray) -> None:
         """Called with the validated rows before they are added (IVF trains on its first add)."""
 
-    def _faiss_search(self, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    def _search(self, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         return self._index.search(q, k)
 
     @classmethod

@@ -45,7 +45,7 @@ class FlatAnn(Ann):
             raise ValueError(f"ids out of range 0..{self.ntotal - 1}")
         return self._vectors[ids]
 
-    def _faiss_search(self, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    def _search(self, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Top k by inner product, best first; ties by the lower id. Missing slots (k > ntotal) get id -1."""
         scores = q @ self._vectors.T
         n = scores.shape[1]

@@ -48,7 +48,7 @@ class HnswAnn(Ann):
     def efSearch(self, value: int) -> None:
         self._index.hnsw.efSearch = positive_int("efSearch", value)
 
-    def _faiss_search(self, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    def _search(self, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         # efSearch below k would silently cap the result list at efSearch entries.
         params = faiss.SearchParametersHNSW(efSearch=max(self.efSearch, k))
         return self._index.search(q, k, params=params)
