@@ -57,9 +57,9 @@ def collection_evidence(question: str, vocabulary: Vocabulary, spread: Collectio
     are weighted the same way ("tallest" aligned to "taille", which 8 of 524 entries hold, ties a question to
     none of them)."""
     found, missing = vocabulary.match(question)
-    weighted = sum(max(0.0, Vocabulary.COMMON_ZIPF - z) * spread.weight(stem) for stem, z in found.items())
+    weighted = sum(Vocabulary.rarity(z) * spread.weight(stem) for stem, z in found.items())
     language = vocabulary.language
-    return weighted + sum(max(0.0, Vocabulary.COMMON_ZIPF - z) * spread.weight(term(form, language))
+    return weighted + sum(Vocabulary.rarity(z) * spread.weight(term(form, language))
                           for form, z in vocabulary.translated(missing, translations).items())
 
 
@@ -70,7 +70,7 @@ def shares_a_word(question: str, vocabulary: Vocabulary, spread: CollectionSprea
         return True
     found, _ = vocabulary.match(question)
     own = spread.stems_of.get(doc_id, set())
-    return any(stem in own for stem, z in found.items() if z < Vocabulary.COMMON_ZIPF)
+    return any(stem in own for stem, z in found.items() if Vocabulary.rarity(z) > 0)
 
 
 def document_evidence(question: str, vocabulary: Vocabulary, spread: CollectionSpread, doc_id: str) -> float:
@@ -79,7 +79,7 @@ def document_evidence(question: str, vocabulary: Vocabulary, spread: CollectionS
     "exécuté", which the article it is about never uses). The collection's evidence with one document."""
     found, _ = vocabulary.match(question)
     own = spread.stems_of.get(doc_id, set()) if spread.stems_of else None
-    return sum(max(0.0, Vocabulary.COMMON_ZIPF - z) for stem, z in found.items() if own is None or stem in own)
+    return sum(Vocabulary.rarity(z) for stem, z in found.items() if own is None or stem in own)
 
 
 def absent_names(question: str, vocabulary: Vocabulary) -> float:
@@ -95,7 +95,7 @@ def absent_names(question: str, vocabulary: Vocabulary) -> float:
             continue
         parts = [w for w in words(token) if len(w) > 1]
         if parts and not _mentioned(token, vocabulary):
-            total += sum(max(0.0, Vocabulary.COMMON_ZIPF - vocabulary.common.get(fold(w), RARE_ZIPF)) for w in parts)
+            total += sum(Vocabulary.rarity(vocabulary.common.get(fold(w), RARE_ZIPF)) for w in parts)
     return total
 
 

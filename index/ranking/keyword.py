@@ -198,6 +198,12 @@ class Vocabulary:
     KEPT_ZIPF = 4.5  # `common` keeps words down to this Zipf (below it a word counts nearly in full)
 
     @classmethod
+    def rarity(cls, zipf: float) -> float:
+        """How much a word this common counts as keyword evidence: how much rarer it is than an everyday word
+        (COMMON_ZIPF - Zipf, at least 0). Every evidence sum counts its words this way."""
+        return max(0.0, cls.COMMON_ZIPF - zipf)
+
+    @classmethod
     def fit(cls, texts: list[str], language: str = "fr") -> "Vocabulary":
         from .keyword_refit import text_keys, word_table
 
@@ -260,7 +266,7 @@ class Vocabulary:
         found, missing = self.match(query)
         matched = len(found)
         found.update({"~" + form: z for form, z in self.translated(missing, translations).items()})
-        return matched, sum(max(0.0, self.COMMON_ZIPF - z) for z in found.values())
+        return matched, sum(self.rarity(z) for z in found.values())
 
     def translated(self, missing: list[str], translations: dict[str, str] | None) -> dict[str, float]:
         """The corpus forms that the question's missing words translate to (`translations`), each with its Zipf:
