@@ -54,7 +54,7 @@ def _importer(args: argparse.Namespace, corpus_dir):
     from index.corpus.importer import Importer
 
     if not 0 < args.timeout <= 600:
-        raise VerbatimError("--timeout must be between 0 and 600 seconds")
+        raise VerbatimError("--timeout must be more than 0 and at most 600 seconds")
     return Importer(Collection(corpus_dir), timeout=args.timeout, force=getattr(args, "force", False),
                     text_source=getattr(args, "source", None))
 
@@ -67,6 +67,8 @@ def corpus_import(args: argparse.Namespace) -> int:
     settings = _settings(args)
     if args.id is not None:
         check_id(args.id)
+        if args.id.endswith(".md"):
+            raise VerbatimError(f"--id {args.id}: give the id without .md (the file is named ID.md)")
         if len(args.sources) > 1:
             raise VerbatimError("--id names one article: give a single SOURCE with it")
     if args.follow:

@@ -128,8 +128,11 @@ def parse_questions(lines: Iterable[str], source: str = "questions") -> list[Que
 def load_questions(path: Path) -> list[Question]:
     try:
         text = Path(path).read_text("utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise QuestionFileError(f"cannot read {path}: {getattr(e, 'strerror', None) or e}") from None
+    except UnicodeDecodeError as e:
+        raise QuestionFileError(f"cannot read {path}: it is not UTF-8 text (byte {e.start}); a question file "
+                                "holds one JSON object per line") from None
+    except OSError as e:
+        raise QuestionFileError(f"cannot read {path}: {e.strerror or e}") from None
     return parse_questions(text.splitlines(), str(path))
 
 

@@ -23,12 +23,16 @@ class FixtureServer:
         self.routes: dict[str, tuple[int, dict, bytes]] = {}
         self.requests: list[tuple[str, str]] = []  # (path, User-Agent)
         self.delays: dict[str, float] = {}  # path -> seconds to wait before answering
+        self.custom: dict[str, object] = {}  # path -> function(handler) that writes the whole answer itself
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):  # noqa: N802 (http.server's name)
                 server.requests.append((self.path, self.headers.get("User-Agent", "")))
                 time.sleep(server.delays.get(self.path, 0))
+                if self.path in server.custom:  # a misbehaving server: a body cut short, bytes dripped…
+                    server.custom[self.path](self)
+                    return
                 status, headers, body = server.answer(self.path)
                 self.send_response(status)
                 for key, value in headers.items():
@@ -48,6 +52,8 @@ class FixtureServer:
     def answer(self, path: str) -> tuple[int, dict, bytes]:
         if path in self.routes:
             return self.routes[path]
+        if path.split("?")[0] in self.routes:  # as a real site, a query it does not use changes nothing
+            return self.routes[path.split("?")[0]]
         file = DATA / path.lstrip("/")
         if ".." in path or not file.is_file():
             return 404, {"Content-Type": "text/html"}, b"<html><body><h1>Not Found</h1></body></html>"

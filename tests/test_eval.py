@@ -110,3 +110,8 @@ def test_eval_command_refuses_a_bad_question_file(built_settings, tmp_path):
     assert "line 2" in done.stderr and "Traceback" not in done.stderr
     missing = run_cli("eval", str(tmp_path / "nope.jsonl"), data_dir=built_settings.data_dir)
     assert missing.returncode == 1 and "cannot read" in missing.stderr
+    binary = tmp_path / "photo.jsonl"
+    binary.write_bytes(b"\xff\xd8\xff\xe0\x00\x10JFIF" * 20)
+    done = run_cli("eval", str(binary), data_dir=built_settings.data_dir)
+    assert done.returncode == 1 and "not UTF-8 text (byte 0)" in done.stderr and "codec" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1

@@ -16,7 +16,7 @@ from ..errors import CorpusError
 from . import markdown_format
 from .document import Document, text_hash
 from .fingerprint import read_text
-from .ids import check_id
+from .ids import canonical_url, check_id
 
 PAGES = "pages"
 
@@ -93,10 +93,13 @@ class Collection:
 
 
 def _same_article(old: Document, new: Document) -> bool:
-    if old.guid and new.guid:
-        return old.guid == new.guid
+    """By feed guid or by web address (tracking parameters aside): a feed may list one article under two guids."""
+    if old.guid and new.guid and old.guid == new.guid:
+        return True
     if old.url and new.url:
-        return old.url == new.url
+        return canonical_url(old.url) == canonical_url(new.url)
+    if old.guid and new.guid:
+        return False
     if old.provenance and new.provenance:
         return old.provenance == new.provenance
     return old.title == new.title

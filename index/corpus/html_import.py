@@ -19,7 +19,7 @@ from .byline import MAX_LEADING, leading_bylines
 from .document import Block, Document
 from .html_comments import extract_comments
 from .html_metadata import guess_language, page_language, published_timestamp, updated_date
-from .ids import id_from_url, slug
+from .ids import canonical_url, id_from_url, slug
 from .text_clean import clean_text, one_line
 
 # Chrome that trafilatura's heuristics may keep when a site puts it inside the article container:
@@ -77,6 +77,7 @@ def import_html(html: str, url: str = "", doc_id: str | None = None, source: str
     canonical = meta.get("url") or url
     if canonical and urlsplit(canonical).scheme not in ("http", "https"):
         canonical = url if urlsplit(url).scheme in ("http", "https") else ""
+    canonical = canonical_url(canonical) if canonical else ""
     if updated[:16] == date[:16]:
         updated = ""
     language = page_language(tree) or defaults.get("language", "") or guess_language(

@@ -41,14 +41,17 @@ def updated_date(tree: lxml.html.HtmlElement) -> str:
 
 
 def published_timestamp(tree: lxml.html.HtmlElement, date: str) -> str:
-    """The full timestamp the page gives for `date` (trafilatura's YYYY-MM-DD), or `date` itself."""
-    values = (_meta_values(tree, _PUBLISHED_META) + _json_ld_values(tree, "datePublished")
-              + tree.xpath("//time[contains(@class,'published')]/@datetime"))
-    for value in values:
-        value = value.strip()
-        if date and value.startswith(date) and _ISO.match(value):
+    """The full timestamp the page gives for `date` (trafilatura's YYYY-MM-DD), or `date` itself.
+
+    When the page's own publication markup names another day, the markup wins: trafilatura may have taken
+    `date` from the URL (`/2024/03/05/…` for an article published on the 6th, or the URL of a first version)."""
+    values = [v.strip() for v in (_meta_values(tree, _PUBLISHED_META) + _json_ld_values(tree, "datePublished")
+                                  + tree.xpath("//time[contains(@class,'published')]/@datetime"))]
+    stamps = [v for v in values if _ISO.match(v)]
+    for value in stamps:
+        if date and value.startswith(date):
             return value
-    return date
+    return stamps[0] if stamps else date
 
 
 def _first_iso(values: list[str]) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from ..errors import CorpusError
 
@@ -25,6 +25,26 @@ def check_id(doc_id: str) -> str:
         raise CorpusError(f"{shown} is not a plain id: use lower-case letters, digits, '-', '_' and '.', "
                           f"starting with a letter or digit, at most {MAX_ID} characters (no '/' or '..')")
     return doc_id
+
+
+_TRACKING = re.compile(r"utm_\w*|at_\w*|xtor|fbclid|gclid|dclid|msclkid|yclid|igshid|mc_cid|mc_eid|_ga|ns_\w*",
+                       re.IGNORECASE)
+
+
+def canonical_url(url: str) -> str:
+    """The article's address without what only says how a reader got there: the fragment and tracking
+    parameters (`?utm_source=rss`, `xtor=`, `fbclid=`), so a feed's tagged link and the page's own URL
+    name one article, not two."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    if parts.scheme not in ("http", "https"):
+        return url
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    kept = [(k, v) for k, v in pairs if not _TRACKING.fullmatch(k)]
+    query = parts.query if len(kept) == len(pairs) else urlencode(kept)  # untouched unless a tracker is dropped
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
 
 
 def slug(text: str, limit: int = 80) -> str:

@@ -15,9 +15,9 @@ from ..errors import CorpusError
 from .charset import decode
 from .collection import PAGES, Collection, Saved
 from .feed_import import Feed, FeedEntry, entry_document, looks_like_feed, page_document, parse_feed
-from .fetch import DEFAULT_TIMEOUT, fetch, is_url
+from .fetch import DEFAULT_TIMEOUT, MAX_BYTES, fetch, is_url
 from .html_import import import_html
-from .ids import check_id
+from .ids import canonical_url, check_id
 
 _HTML_HINT = re.compile(rb"<!doctype html|<html[\s>]|<head[\s>]|<body[\s>]|<article[\s>]|<p[\s>]", re.I)
 
@@ -39,6 +39,37 @@ class Outcome:
     skipped: str = ""  # why a feed entry was left out (the user removed that article)
 
 
+class _Removed(Exception):
+    """A feed entry turned out to be an article the user removed (found once its page named its URL)."""
+
+    def __init__(self, record: dict):
+        super().__init__(record.get("id", ""))
+        self.record = record
+
+
+def _removal_of(doc, removed: dict[str, dict]) -> dict | None:
+    """The removal record of this document, by its guid, its canonical URL or its id."""
+    for key in (doc.guid, doc.url):
+        if key and key in removed:
+            return removed[key]
+    return next((r for r in removed.values() if r.get("id") == doc.id), None)
+
+
+def _newest_first_once(entries) -> list[FeedEntry]:
+    """Each guid once, in the feed's order, as its most recent version (a feed may list an entry twice)."""
+    best: dict[str, FeedEntry] = {}
+    for entry in entries:
+        kept = best.get(entry.guid)
+        if kept is None or (entry.updated or entry.published) > (kept.updated or kept.published):
+            best[entry.guid] = entry
+    seen, out = set(), []
+    for entry in entries:
+        if entry.guid not in seen:
+            seen.add(entry.guid)
+            out.append(best[entry.guid])
+    return out
+
+
 class Importer:
     def __init__(self, collection: Collection, timeout: float = DEFAULT_TIMEOUT, force: bool = False,
                  text_source: str | None = None):
@@ -50,12 +81,17 @@ class Importer:
     # sources ----------------------------------------------------------------------------------------
 
     def load(self, source: str) -> Loaded:
+        if not source.strip():
+            raise CorpusError("an empty SOURCE: give a file or an http(s) URL")
         if is_url(source):
             got = fetch(source, self.timeout)
             loaded = Loaded(source, got.body, got.url, got.content_type, got.charset)
         else:
             path = Path(source)
             try:
+                if path.is_file() and path.stat().st_size > MAX_BYTES:
+                    raise CorpusError(f"{source} is larger than {MAX_BYTES // (1024 * 1024)} MB: not an article page "
+                                      "or a feed")
                 loaded = Loaded(source, path.read_bytes())
             except IsADirectoryError:
                 raise CorpusError(f"cannot read {source}: it is a directory") from None
@@ -117,17 +153,32 @@ class Importer:
         keep = None if not loaded.url and (self.collection.dir / provenance).resolve() == source_path.resolve() else loaded.data
         return self.collection.save(doc, force=self.force, page=keep, page_name=name)
 
-    def _save_html(self, loaded: Loaded, doc_id: str | None, defaults_from: tuple[FeedEntry, Feed] | None = None) -> Saved:
+    def _save_html(self, loaded: Loaded, doc_id: str | None, defaults_from: tuple[FeedEntry, Feed] | None = None,
+                   removed: dict[str, dict] | None = None) -> Saved:
         html = decode(loaded.data, loaded.charset)
         if defaults_from:
             entry, feed = defaults_from
             doc = page_document(entry, feed, html, loaded.url)
         else:
             doc = import_html(html, url=loaded.url)
-        doc_id = (doc_id or (doc.url and self.collection.find(url=doc.url))
-                  or (doc.guid and self.collection.find(guid=doc.guid)) or doc.id)
-        doc = dataclasses.replace(doc, id=check_id(doc_id), provenance=f"{PAGES}/{doc_id}.html")
+        stored = (doc.url and self.collection.find(url=doc.url)) or (doc.guid and self.collection.find(guid=doc.guid))
+        if doc_id and stored and stored != doc_id and not self.force:
+            raise CorpusError(f"this article is already in the corpus as {stored}; remove it first "
+                              f"(verbatim corpus remove {stored}) to store it under {doc_id}")
+        doc_id = doc_id or stored or doc.id
+        doc = self._as_stored(dataclasses.replace(doc, id=check_id(doc_id), provenance=f"{PAGES}/{doc_id}.html"))
+        if removed and (record := _removal_of(doc, removed)):
+            raise _Removed(record)
         return self.collection.save(doc, force=self.force, page=loaded.data, page_name=f"{doc_id}.html")
+
+    def _as_stored(self, doc):
+        """The stored article's feed guid kept when a second entry of the feed (another guid, the same page)
+        brings it again: the article is unchanged, not updated back and forth at every sync."""
+        old = self.collection.documents().get(doc.id)
+        if old is not None and old.guid and doc.guid and old.guid != doc.guid and old.url and \
+                canonical_url(old.url) == canonical_url(doc.url):
+            return dataclasses.replace(doc, guid=old.guid)
+        return doc
 
     def import_feed(self, loaded: Loaded, feed_state: dict | None = None) -> list[Outcome]:
         """Entries not yet in the corpus, and, for a followed feed (`feed_state`: guid -> the entry's last
@@ -137,18 +188,22 @@ class Importer:
         feed = parse_feed(loaded.data, loaded.origin, loaded.content_type)
         removed = removed_articles(self.collection.dir)
         outcomes = []
-        for entry in feed.entries:
+        for entry in _newest_first_once(feed.entries):
             stamp = entry.updated or entry.published
-            gone = removed.get(entry.guid) or removed.get(entry.link)
+            origin = entry.link or entry.guid
+            link = canonical_url(entry.link) if entry.link else ""
+            gone = removed.get(entry.guid) or removed.get(entry.link) or (link and removed.get(link))
             if gone:
-                outcomes.append(Outcome(entry.link or entry.guid, skipped=f"removed as {gone.get('id')} with "
-                                        f"`verbatim corpus remove` on {str(gone.get('at', ''))[:10]}"))
+                outcomes.append(Outcome(origin, skipped=_skipped(gone)))
                 continue
-            known = self.collection.find(guid=entry.guid) or (entry.link and self.collection.find(url=entry.link))
+            known = self.collection.find(guid=entry.guid) or (link and self.collection.find(url=link))
             try:
                 if entry.content_html:
                     doc = entry_document(entry, feed, provenance=loaded.url or loaded.origin)
-                    doc = dataclasses.replace(doc, id=check_id(known or doc.id))
+                    doc = self._as_stored(dataclasses.replace(
+                        doc, id=check_id(known or self.collection.find(url=doc.url) or doc.id)))
+                    if record := _removal_of(doc, removed):
+                        raise _Removed(record)
                     saved = self.collection.save(doc, force=self.force)
                 elif known and (feed_state is None or feed_state.get(entry.guid) == stamp):
                     saved = Saved(self.collection.documents()[known], "unchanged", self.collection.path_of(known))
@@ -157,11 +212,20 @@ class Importer:
                         raise CorpusError("the entry has neither full content nor a page link")
                     got = fetch(entry.link, self.timeout)
                     page = Loaded(entry.link, got.body, got.url, got.content_type, got.charset)
-                    saved = self._save_html(page, known or None, defaults_from=(entry, feed))
+                    saved = self._save_html(page, known or None, defaults_from=(entry, feed), removed=removed)
+            except _Removed as gone:
+                outcomes.append(Outcome(origin, skipped=_skipped(gone.record)))
+                continue
             except CorpusError as e:
-                outcomes.append(Outcome(entry.link or entry.guid, error=str(e)))
+                message = str(e)  # said once: "URL: URL: HTTP error 404" reads as a stutter
+                outcomes.append(Outcome(origin, error=message[len(origin) + 2:] if message.startswith(origin + ": ")
+                                        else message))
                 continue
             if feed_state is not None:
                 feed_state[entry.guid] = stamp
-            outcomes.append(Outcome(entry.link or entry.guid, saved))
+            outcomes.append(Outcome(origin, saved))
         return outcomes
+
+
+def _skipped(record: dict) -> str:
+    return f"removed as {record.get('id')} with `verbatim corpus remove` on {str(record.get('at', ''))[:10]}"

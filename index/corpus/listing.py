@@ -15,7 +15,7 @@ def corpus_articles(corpus_dir: Path, counts: dict[str, tuple[int, int]] | None)
     rows = []
     for doc in Collection(corpus_dir).documents().values():
         indexed = counts.get(doc.id)
-        rows.append({"id": doc.id, "title": doc.title, "date": doc.date, "url": doc.url or doc.provenance,
+        rows.append({"id": doc.id, "title": doc.title, "date": doc.date, "url": doc.url,
                      "source": doc.source, "language": doc.language,
                      "passages": indexed[0] if indexed else None,
                      "comments": indexed[1] if indexed else len(doc.comments)})
