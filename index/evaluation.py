@@ -106,7 +106,16 @@ def parse_questions(lines: Iterable[str], source: str = "questions") -> list[Que
         if not line.strip():
             continue
         try:
-            row = json.loads(line)
+            try:
+                row = json.loads(line)
+            except ValueError as e:
+                raise ValueError(f"not JSON ({getattr(e, 'msg', e)})") from None
+            if not isinstance(row, dict):
+                raise TypeError("not a JSON object")
+            if "question" not in row:
+                raise KeyError("it has no \"question\"")
+            if isinstance(row["question"], str) and not row["question"].strip():
+                raise ValueError("its question is empty")
             gold = row.get("gold", [])
             gold_doc = row.get("gold_doc") or ""
             if not isinstance(row["question"], str) or not isinstance(gold, list) \
@@ -118,8 +127,9 @@ def parse_questions(lines: Iterable[str], source: str = "questions") -> list[Que
                                 gold=tuple(g for g in gold if g.strip()), lang=str(row.get("lang", "?")),
                                 kind=str(row.get("kind", "?")), gold_doc=gold_doc.strip()))
         except (ValueError, KeyError, TypeError, AttributeError) as e:
+            reason = e.args[0] if isinstance(e, KeyError) and e.args else e
             raise QuestionFileError(f"{source} line {number} is not a question "
-                                    f'{{"question": str, "gold": [str, ...], "gold_doc": str}}: {e}') from None
+                                    f'{{"question": str, "gold": [str, ...], "gold_doc": str}}: {reason}') from None
     if not out:
         raise QuestionFileError(f"{source} holds no question")
     return out

@@ -41,6 +41,18 @@ RANGES: dict[str, tuple[float, float | None, str]] = {
     "question_sentence_penalty": (0, None, "taken off a cosine"),
     "lexicon_weight": (0, None, "a negative weight would turn the signal upside down"),
     "answer_kind_order": (0, None, "a distance in standard deviations"),
+    "abstain_spread": (0, None, "a weight of document spread; 0 turns it off"),
+    "abstain_absent_names": (0, None, "a weight of what the question names; 0 turns it off"),
+    "abstain_document_words": (0, None, "an on/off weight; 0 turns it off"),
+    "document_weight": (0, None, "a negative weight would prefer the documents that match worst"),
+    "document_title": (0, None, "a negative weight would turn the signal upside down"),
+    "document_title_keyword": (0, None, "a negative weight would turn the signal upside down"),
+    "document_support": (0, None, "a negative weight would turn the signal upside down"),
+    "document_keyword": (0, None, "a negative weight would turn the signal upside down"),
+    "document_diversity": (0, None, "a distance in standard deviations"),
+    "document_within": (0, None, "an on/off weight; 0 turns it off"),
+    "document_centroid": (0, None, "a negative weight would turn the signal upside down"),
+    "document_expand": (0, None, "a number of documents; 0 turns it off"),
 }
 
 
@@ -104,8 +116,10 @@ class Settings:
             path = Path(env["VERBATIM_CONFIG"])
             try:
                 user = tomllib.loads(path.read_text("utf-8"))
+            except UnicodeDecodeError as e:
+                raise ConfigError(f"cannot read config file {path}: it is not UTF-8 text (byte {e.start})") from None
             except (OSError, tomllib.TOMLDecodeError) as e:
-                raise ConfigError(f"cannot read config file {path}: {e}") from None
+                raise ConfigError(f"cannot read config file {path}: {getattr(e, 'strerror', None) or e}") from None
             tables = user.pop("calibration", {})
             if not isinstance(tables, dict) or not all(isinstance(t, dict) for t in tables.values()):
                 raise ConfigError(f"{path}: [calibration] holds one table per backend, e.g. [calibration.e5]")
@@ -113,6 +127,10 @@ class Settings:
                 calibration.setdefault(backend, {}).update(table)
         aliases = {"backend": "embedder"}
         chosen: dict[str, object] = {aliases.get(k, k): v for k, v in _flatten(user).items()}
+        unknown = sorted(set(chosen) - {f.name for f in fields(cls)})
+        if unknown:  # a misspelt setting would otherwise be ignored without a word
+            raise ConfigError(f"{env['VERBATIM_CONFIG']}: unknown setting{'s' if len(unknown) > 1 else ''} "
+                              f"{', '.join(unknown)} (see index/defaults.toml for their names)")
         for f in fields(cls):
             raw = env.get(f"VERBATIM_{f.name.upper()}")
             if raw not in (None, ""):
@@ -135,12 +153,16 @@ class Settings:
                     default = PROJECT_ROOT / f.name.removesuffix("_dir")
                     out[f.name] = Path(v).expanduser() if v else default
                 elif f.type == "int":
+                    if isinstance(v, bool) or (isinstance(v, float) and not v.is_integer()):
+                        raise ValueError  # TOML's `true` or `2.5` is no count; int() would take it as 1 or 2
                     out[f.name] = int(v)
                 elif f.type == "float":
+                    if isinstance(v, bool):
+                        raise ValueError
                     out[f.name] = float(v)
                 else:
                     out[f.name] = str(v)
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
                 raise ConfigError(f"setting {f.name} has an invalid value {v!r}") from None
         for name, (low, high, why) in RANGES.items():
             value = out[name]
@@ -148,6 +170,10 @@ class Settings:
                 bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
                 raise ConfigError(f"setting {name} = {value} is out of range: it must be {bounds} ({why}); "
                                   f"set VERBATIM_{name.upper()} or {name} in the config file")
+        for f in fields(cls):  # a number no range names must still be one (NaN compares false everywhere)
+            if f.type in ("int", "float") and f.name not in RANGES and not math.isfinite(out[f.name]):
+                raise ConfigError(f"setting {f.name} = {out[f.name]} is not a finite number; set "
+                                  f"VERBATIM_{f.name.upper()} or {f.name} in the config file")
         if not out["weight_passage"] + out["weight_sentence"] + out["weight_keyword"] > 0:
             raise ConfigError("settings weight_passage, weight_sentence and weight_keyword are all 0: at least one "
                               "signal must count; set VERBATIM_WEIGHT_PASSAGE, VERBATIM_WEIGHT_SENTENCE or "

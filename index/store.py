@@ -166,7 +166,9 @@ def write_build(data_dir: Path, build_id: str, manifest: dict, passages: list[Pa
         if full and isinstance(e, Exception):  # FAISS reports a failed write as a RuntimeError
             raise unusable(data_dir, OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))) from None
         raise
+    was = current_build_id(data_dir)
     switch_current(data_dir, build_id)
+    _set_previous(data_dir, was)
     return final
 
 
@@ -184,20 +186,48 @@ def switch_current(data_dir: Path, build_id: str) -> None:
     _fsync_dir(data_dir)
 
 
+PREVIOUS = "previous"  # the build that was current when the current one was built: rollback's target
+
+
+def previous_build_id(data_dir: Path) -> str | None:
+    try:
+        build_id = (data_dir / PREVIOUS).read_text("utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return build_id if build_id in complete_builds(data_dir) else None
+
+
+def _set_previous(data_dir: Path, build_id: str | None) -> None:
+    if build_id is None:
+        with suppress(OSError):
+            (data_dir / PREVIOUS).unlink()
+        return
+    tmp = data_dir / f".previous-{uuid.uuid4().hex[:8]}"
+    tmp.write_text(build_id + "\n", "utf-8")
+    os.replace(tmp, data_dir / PREVIOUS)
+
+
 def roll_back(data_dir: Path) -> tuple[str, str | None]:
-    """Makes the newest build older than the current one current, after checking it loads (every file
-    hashed, as serving would): a damaged build is refused and nothing changes. Returns (now, was)."""
+    """Makes the build that was current before the current one current again (after a rollback, the newest
+    build older than the current one), after checking it loads (every file hashed, as serving would): a
+    damaged build is refused and nothing changes. Returns (now, was).
+
+    Not simply the newest older build: after `rollback` from B to A and a new build C, rolling back returns
+    to A, which was serving, not to B, which the user rejected."""
     current = current_build_id(data_dir)
-    older = [b for b in complete_builds(data_dir) if current is None or b < current]
-    if not older:
+    complete = complete_builds(data_dir)
+    older = [b for b in complete if current is None or b < current]
+    previous = previous_build_id(data_dir)
+    target = previous if previous not in (None, current) else (older[-1] if older else None)
+    if target is None:
         raise VerbatimError("there is no earlier build to roll back to")
-    target = older[-1]
     try:
         load_build(data_dir, target)
     except VerbatimError as e:
         raise VerbatimError(f"cannot roll back to build {target}: {str(e).split(': run ')[0]}; the current build "
                             f"{current} stays") from None
     switch_current(data_dir, target)
+    _set_previous(data_dir, next((b for b in reversed(complete) if b < target and b != current), None))
     return target, current
 
 
@@ -211,11 +241,13 @@ def complete_builds(data_dir: Path) -> list[str]:
 
 
 def prune(data_dir: Path, keep: int) -> list[str]:
-    """Drops the oldest builds and dead partial ones, never the current build."""
-    current = current_build_id(data_dir)
+    """Keeps `keep` builds, dropping the oldest, never the current one nor the previous one (rollback's target)."""
+    kept = [b for b in (current_build_id(data_dir), previous_build_id(data_dir) if keep > 1 else None) if b]
     removed = []
     root = builds_dir(data_dir)
-    old = [b for b in complete_builds(data_dir) if b != current][: -max(keep - 1, 0) or None] if keep > 0 else []
+    others = [b for b in complete_builds(data_dir) if b not in kept]
+    room = max(keep - len(kept), 0)
+    old = others[:len(others) - room] if room else others
     for build in old:
         shutil.rmtree(root / build, ignore_errors=True)
         removed.append(build)

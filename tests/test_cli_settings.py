@@ -22,6 +22,10 @@ OUT_OF_RANGE = [
     ("weight_keyword", "-1"), ("weight_passage", "nan"),
     ("comment_intent", "-1"),
     ("question_sentence_penalty", "-0.1"),
+    # the settings that only act over many documents: with one article a bad value went unnoticed
+    ("document_diversity", "nan"), ("document_weight", "-5"), ("document_centroid", "inf"), ("document_expand", "-1"),
+    ("document_within", "nan"), ("abstain_spread", "nan"), ("abstain_absent_names", "nan"),
+    ("abstain_document_words", "-inf"),
 ]
 
 
@@ -59,3 +63,25 @@ def test_the_command_line_refuses_them_at_start_in_one_line(tmp_path, command):
     assert result.returncode == 1, (result.stdout, result.stderr)
     assert result.stderr.count("\n") == 1 and "VERBATIM_MAX_QUESTION_CHARS" in result.stderr, result.stderr
     assert not (tmp_path / "d").exists()  # refused before anything was built or written
+
+
+@pytest.mark.parametrize("text, message", [
+    ("[answer]\ntop_k = 1e400\n", "top_k has an invalid value"),
+    ("[answer]\ntop_k = 2.5\n", "top_k has an invalid value"),
+    ("[answer]\ntop_k = true\n", "top_k has an invalid value"),
+    ("[answer]\ntopk = 3\n", "unknown setting topk"),
+    ("[bogus]\nanything = 1\n", "unknown setting anything"),
+])
+def test_a_config_file_is_read_as_strictly_as_the_environment(tmp_path, text, message):
+    config = tmp_path / "verbatim.toml"
+    config.write_text(text, "utf-8")
+    with pytest.raises(ConfigError, match=message):
+        Settings.from_env(env={"VERBATIM_CONFIG": str(config)})
+
+
+def test_a_config_file_that_is_not_utf8_is_a_one_line_error(tmp_path):
+    config = tmp_path / "verbatim.toml"
+    config.write_bytes(b"\xff\xfe[answer]")
+    result = run_cli("ask", "Qui ?", data_dir=tmp_path / "d", extra_env={"VERBATIM_CONFIG": str(config)}, timeout=60)
+    assert result.returncode == 1 and "not UTF-8 text" in result.stderr and "codec" not in result.stderr
+    assert result.stderr.count("\n") == 1

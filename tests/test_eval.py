@@ -72,6 +72,12 @@ def test_parse_questions_rejects_bad_lines_with_the_line_number():
         parse_questions(['{"question": "ok", "gold": "not a list"}'])
     with pytest.raises(QuestionFileError, match="no question"):
         parse_questions(["", "  "])
+    for line, reason in (("[1, 2]", "not a JSON object"), ('{"id": "b"}', 'it has no "question"'),
+                         ('{"question": "  "}', "its question is empty"), ("{oops", "not JSON")):
+        with pytest.raises(QuestionFileError) as caught:
+            parse_questions([line], "q.jsonl")
+        message = str(caught.value)
+        assert message.startswith("q.jsonl line 1 ") and reason in message and "object has no" not in message
 
 
 def _write(tmp_path, rows) -> str:

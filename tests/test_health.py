@@ -193,3 +193,25 @@ def test_shard_options_still_check_one_process(tmp_path, processes):
     assert one.returncode == 0 and one.stdout.startswith("healthy: shard 0 of 2, build b1"), one.stdout
     missing = health(tmp_path, "--shards", "3", "--shard-ids", "2")  # not running here: say what is
     assert missing.returncode == 1 and "has status-shards-0.json, status-shards-1.json" in missing.stdout
+
+
+@pytest.mark.parametrize("content, words", [
+    ("[]", "not a JSON object"), ('"str"', "not a JSON object"), ("{", "not JSON"),
+    ('{"at": "abc", "ready": true}', "not a number of seconds"), ('{"at": null}', "not a number of seconds"),
+    ('{"at": NaN, "ready": true}', "not a number of seconds"), ('{"at": 1e999, "ready": true}', "not a number"),
+])
+@pytest.mark.parametrize("options", [(), ("--shards", "1")])
+def test_a_damaged_status_is_unhealthy_in_one_line_without_a_traceback(tmp_path, content, words, options):
+    name = "status-shards-0.json" if options else "status.json"
+    (tmp_path / "discord").mkdir()
+    (tmp_path / "discord" / name).write_text(content)
+    checked = health(tmp_path, *options)
+    assert checked.returncode == 1 and "Traceback" not in checked.stderr, checked.stderr
+    assert checked.stdout.startswith("unhealthy:") and words in checked.stdout and checked.stdout.count("\n") == 1, \
+        checked.stdout
+
+
+def test_a_status_dated_in_the_future_is_not_healthy(tmp_path, processes):
+    write_status(tmp_path, "status.json", processes[0].pid, age=-3600)
+    checked = health(tmp_path)
+    assert checked.returncode == 1 and "in the future" in checked.stdout, checked.stdout

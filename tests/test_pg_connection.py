@@ -11,6 +11,16 @@ def test_redacted_hides_every_password_form():
     assert redacted("postgresql://u:s3cret@db.example:5432/v") == "postgresql://u:***@db.example:5432/v"
     assert redacted("postgres://u@h/v?sslmode=require&password=s3cret") == "postgres://u@h/v?sslmode=require&password=***"
     assert "s3cret" not in redacted("postgresql://u:s3cret@h/v?password=s3cret")
+    assert redacted("host=127.0.0.1 port=1 password=s3cret") == "host=127.0.0.1 port=1 password=***"  # libpq's form
+    assert redacted("host=h password='s3 cret' user=u") == "host=h password=*** user=u"
+    assert redacted("postgresql://") == "postgresql://"
+
+
+@pytest.mark.parametrize("url", ["postgresql://u:s3cret@[::1/db", "host=127.0.0.1 port=1 password=s3cret"])
+def test_a_url_that_cannot_be_read_never_shows_its_password(url):
+    with pytest.raises((ConfigError, DatabaseUnavailable)) as caught:
+        connect(url)
+    assert "s3cret" not in str(caught.value) and len(str(caught.value).splitlines()) == 1
 
 
 def test_setting_comes_from_the_environment_and_defaults_to_files():

@@ -253,6 +253,19 @@ def test_prune_keeps_current_and_previous_and_rollback_and_info_work(built_setti
     assert again.returncode == 1 and "no earlier build" in again.stderr
 
 
+def test_after_a_rollback_a_new_build_rolls_back_to_the_build_that_was_serving(built_settings, e5_embedder,
+                                                                               pg_database_url, tmp_path):
+    """As files do (tests/test_store.py): A, B, rollback to A, build C; rolling back returns to A, not to B."""
+    settings = warm_copy(built_settings, tmp_path, pg_database_url).with_(keep_builds=3)
+    env = {"VERBATIM_DATABASE_URL": pg_database_url}
+    a = build_index(settings, e5_embedder).build_id
+    build_index(settings, e5_embedder)
+    assert run_cli("index", "rollback", data_dir=settings.data_dir, extra_env=env).returncode == 0
+    c = build_index(settings, e5_embedder).build_id
+    back = run_cli("index", "rollback", data_dir=settings.data_dir, extra_env=env)
+    assert back.returncode == 0 and back.stdout.strip() == f"current build is now {a} (was {c})", back.stderr
+
+
 def test_push_copies_the_file_build_without_embedding_anything(built_settings, pg_database_url, tmp_path):
     data = tmp_path / "data"
     shutil.copytree(built_settings.data_dir, data, symlinks=True, ignore=shutil.ignore_patterns("embeddings"))

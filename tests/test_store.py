@@ -177,6 +177,25 @@ def test_rollback_makes_the_previous_build_current(private, e5_embedder):
     assert again.returncode == 1 and "no earlier build" in again.stderr
 
 
+@pytest.mark.parametrize("keep", [2, 3])
+def test_after_a_rollback_a_new_build_keeps_and_rolls_back_to_the_build_that_was_serving(private, e5_embedder, keep):
+    """A, B, rollback to A, build C: a rollback returns to A (serving before C), never to B (rejected), and
+    pruning never drops A."""
+    from .conftest import run_cli
+
+    settings = private.with_(keep_builds=keep)
+    a = store.current_build_id(settings.data_dir)
+    b = build_index(settings, e5_embedder).build_id
+    assert run_cli("index", "rollback", data_dir=settings.data_dir).returncode == 0
+    assert store.current_build_id(settings.data_dir) == a
+    c = build_index(settings, e5_embedder).build_id
+    builds = store.complete_builds(settings.data_dir)
+    assert a in builds and c in builds and len(builds) == keep
+    back = run_cli("index", "rollback", data_dir=settings.data_dir)
+    assert back.returncode == 0 and back.stdout.strip() == f"current build is now {a} (was {c})", back.stderr
+    assert b not in back.stdout
+
+
 def test_rollback_refuses_a_damaged_build_and_keeps_the_current_one(private, e5_embedder):
     from .conftest import run_cli
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import time
@@ -55,19 +56,54 @@ def main(argv: list[str] | None = None) -> int:
         print(f"unhealthy: {e}")
         return 1
     try:
-        status = json.loads(path.read_text("utf-8"))
-    except (OSError, ValueError) as e:
-        print(f"unhealthy: no readable status at {path} ({e}){_other_status_files(path)}")
+        status = read_status(path)
+    except OSError as e:
+        print(f"unhealthy: no readable status at {path} ({e.strerror or e}){_other_status_files(path)}")
+        return 1
+    except ValueError as e:
+        print(f"unhealthy: the status at {path} is damaged ({e})")
         return 1
     healthy, line = verdict(status)
     print(line)
     return 0 if healthy else 1
 
 
+FUTURE_SKEW_SECONDS = 60  # a status written "later" than now by more than this was not written by a live clock
+
+
+def read_status(path: Path) -> dict:
+    """The status a bot process wrote, or ValueError saying in words what is wrong with it."""
+    try:
+        status = json.loads(path.read_text("utf-8"))
+    except UnicodeDecodeError:
+        raise ValueError("not UTF-8 text") from None
+    except json.JSONDecodeError as e:
+        raise ValueError(f"not JSON: {e.msg} at line {e.lineno}") from None
+    if not isinstance(status, dict):
+        raise ValueError("not a JSON object")
+    status_time(status)
+    return status
+
+
+def status_time(status: dict) -> float:
+    """When the status was written (Unix time), or ValueError when that is missing or not a real time."""
+    at = status.get("at")
+    if isinstance(at, bool) or not isinstance(at, (int, float)) or not math.isfinite(at):
+        raise ValueError(f"its time 'at' is {json.dumps(at)[:40]}, not a number of seconds")
+    return float(at)
+
+
 def verdict(status: dict, now: float | None = None) -> tuple[bool, str]:
     """(healthy, the line that says so) for one process's status."""
-    age = (time.time() if now is None else now) - float(status.get("at", 0))
+    now = time.time() if now is None else now
+    try:
+        age = now - status_time(status)
+    except ValueError as e:
+        return False, f"unhealthy: the status is damaged ({e})"
     running = _shards(status)
+    if age < -FUTURE_SKEW_SECONDS:
+        return False, (f"unhealthy: {running + ': ' if running else ''}status is dated {-age:.0f} s in the future "
+                       "(a clock set back, or a status not written by the bot)")
     if age > MAX_AGE_SECONDS:
         return False, f"unhealthy: {running + ': ' if running else ''}status is {age:.0f} s old (event loop stuck " \
                       "or bot stopped)"
@@ -84,17 +120,22 @@ def _check_running(directory: Path) -> int:
     live, stopped, unreadable = [], 0, []
     for path in sorted(directory.glob("status*.json")):
         try:
-            status = json.loads(path.read_text("utf-8"))
-            pid = int(status["pid"])
+            status = read_status(path)
+            if isinstance(status.get("pid"), bool) or not isinstance(status.get("pid"), int):
+                raise ValueError(f"its pid is {json.dumps(status.get('pid'))[:40]}, not a process number")
+            pid = status["pid"]
             process, started = status.get("process"), status.get("started")
             if process is not None:
                 alive = is_running(pid, process=str(process))
             elif started is not None:  # written before statuses named their process
                 alive = is_running(pid, started=float(started))
             else:
-                alive = could_have_written(pid, float(status.get("at", 0)))
-        except (OSError, ValueError, KeyError, TypeError) as e:
-            unreadable.append(f"{path.name} ({e})")
+                alive = could_have_written(pid, status_time(status))
+        except OSError as e:
+            unreadable.append(f"{path.name} ({e.strerror or e})")
+            continue
+        except (ValueError, TypeError) as e:
+            unreadable.append(f"{path.name}: damaged ({e})")
             continue
         if alive:
             live.append((path, status))

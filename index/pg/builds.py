@@ -279,17 +279,19 @@ def indexed_counts(url: str) -> dict[str, tuple[int, int]] | None:
 
 
 def rollback(url: str) -> tuple[str, str | None]:
-    """Makes the newest complete build older than the current one current again, as files do, after
+    """Makes the build that was current before the current one current again, as files do, after
     checking it loads (read whole, through the same checks as serving): a damaged build is refused and
     nothing changes. Returns (now, was)."""
     from .load import load_build
 
     with connect(url, autocommit=True) as conn, database_errors(url):
-        current = current_pair(conn)[0]
-        older = [b for b in complete_builds(conn) if current is None or b < current]
-        if not older:
+        current, previous = current_pair(conn)
+        complete = complete_builds(conn)
+        older = [b for b in complete if current is None or b < current]
+        # the build that was serving before the current one, not a newer one a rollback rejected (store.roll_back)
+        target = previous if previous in complete and previous != current else (older[-1] if older else None)
+        if target is None:
             raise VerbatimError("there is no earlier build to roll back to")
-        target = older[-1]
         try:
             load_build(conn, url, target)
         except VerbatimError as e:
@@ -299,7 +301,8 @@ def rollback(url: str) -> tuple[str, str | None]:
             conn.execute(f"SELECT 1 FROM {SCHEMA}.current_build FOR UPDATE")
             if current_pair(conn)[0] != current:
                 raise VerbatimError("another build was made current meanwhile: run `verbatim index rollback` again")
-            switch_current(conn, target, older[-2] if len(older) > 1 else None, keep_previous=True)
+            further = next((b for b in reversed(complete) if b < target and b != current), None)
+            switch_current(conn, target, further, keep_previous=True)
     return target, current
 
 

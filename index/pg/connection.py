@@ -35,6 +35,7 @@ def connect(url: str, *, autocommit: bool = False, **kwargs):
 def _first_line(error: Exception, url: str) -> str:
     """The driver's message, first line only, with any password it echoes removed."""
     text = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    text = text.replace(url, "the URL")  # libpq quotes a URI it cannot parse, password and all
     password = _password(url)
     return text.replace(password, "***") if password else text
 
