@@ -212,8 +212,11 @@ def check_compatible(manifest: dict, embedder: Embedder, corpus_dir: Path | None
     """Refuses a build made with another model or from another corpus: it would answer wrongly."""
     fix = "run `verbatim index build` to rebuild with the current settings"
     if manifest.get("embedder") != embedder.backend or manifest.get("model_id") != embedder.model_id:
-        raise IndexMismatch(f"the index was built with {manifest.get('embedder')} / {manifest.get('model_id')} "
-                            f"but the configured embedder is {embedder.backend} / {embedder.model_id}: {fix}")
+        built = manifest.get("embedder")
+        choose = f"pass --embedder {built} (or set VERBATIM_EMBEDDER={built}) to use it, or " \
+            if built in ("e5", "sentence-transformers") and built != embedder.backend else ""
+        raise IndexMismatch(f"the index was built with {built} / {manifest.get('model_id')} "
+                            f"but the configured embedder is {embedder.backend} / {embedder.model_id}: {choose}{fix}")
     if manifest.get("dim") != embedder.dim:
         raise IndexMismatch(f"the index has {manifest.get('dim')}-dimensional vectors but the embedder makes "
                             f"{embedder.dim}: {fix}")

@@ -90,7 +90,7 @@ def test_model_mismatch_is_refused(private):
 
 def test_backend_and_dimension_mismatch_is_refused(private):
     settings = private
-    with pytest.raises(IndexMismatch, match="built with e5"):
+    with pytest.raises(IndexMismatch, match="built with e5.*pass --embedder e5"):
         Retriever.open(settings.with_(embedder="sentence-transformers"), build_if_missing=False)
 
 

@@ -21,18 +21,27 @@ class SentenceTransformerEmbedder(Embedder):
     backend = "sentence-transformers"
 
     def __init__(self, model: str = ""):
+        # transformers draws a "Loading weights" progress bar on stderr at every load: noise in every `ask`
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
         try:
             from sentence_transformers import SentenceTransformer
         except ImportError:
             raise ConfigError("the sentence-transformers embedder needs the extra: "
                               "pip install torch==2.13.0 'verbatim[sentence-transformers]'") from None
+        try:
+            from transformers.utils import logging as transformers_logging
+
+            transformers_logging.disable_progress_bar()
+        except ImportError:  # an older or newer layout: the bar is only noise
+            pass
         path, self.model_id = _resolve(model)
         if Path(path).exists() or path.startswith((os.sep, ".", "~")):
             os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a local model must never reach for the hub
         try:
             self._model = SentenceTransformer(path, device="cpu")
         except Exception as e:  # the library raises many kinds for a missing or broken model
-            raise ConfigError(f"cannot load SentenceTransformer model {model or path!r}: {e}") from None
+            reason = next((line.strip() for line in str(e).splitlines() if line.strip()), type(e).__name__)
+            raise ConfigError(f"cannot load SentenceTransformer model {model or path!r}: {reason}") from None
         get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
         self.dim = int(get_dim())
         self.max_tokens = int(self._model.max_seq_length or 256)
