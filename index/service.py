@@ -221,4 +221,8 @@ def check_compatible(manifest: dict, embedder: Embedder, corpus_dir: Path | None
         raise IndexMismatch(f"the index has {manifest.get('dim')}-dimensional vectors but the embedder makes "
                             f"{embedder.dim}: {fix}")
     if corpus_dir is not None and corpus_dir.is_dir() and corpus_hash(corpus_dir) != manifest.get("corpus_hash"):
+        built_from = manifest.get("corpus_dir")
+        if built_from and Path(built_from).resolve() != corpus_dir.resolve():
+            raise IndexMismatch(f"the corpus in {corpus_dir} is not the one the index was built from ({built_from}), "
+                                f"or changed since: pass --corpus {built_from}, or {fix}")
         raise IndexMismatch(f"the corpus in {corpus_dir} changed since the index was built: {fix}")

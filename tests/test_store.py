@@ -99,8 +99,9 @@ def test_changed_corpus_is_refused(private, copied_corpus):
     Retriever.open(settings, build_if_missing=False)  # an identical copy of the corpus is accepted
     [md] = copied_corpus.glob("*.md")
     md.write_text(md.read_text().replace("Guerre des TPU", "Guerre des puces"))
-    with pytest.raises(IndexMismatch, match="corpus .* changed"):
+    with pytest.raises(IndexMismatch, match="corpus .* changed") as caught:
         Retriever.open(settings, build_if_missing=False)
+    assert f"built from ({private.corpus_dir})" in str(caught.value)  # and which corpus it was built from
 
 
 def test_damaged_file_is_refused(private):
