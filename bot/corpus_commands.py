@@ -60,6 +60,13 @@ def _importer(args: argparse.Namespace, corpus_dir):
 
 
 def corpus_import(args: argparse.Namespace) -> int:
+    from index.corpus.collection import corpus_lock
+
+    with corpus_lock(_settings(args).corpus_dir):
+        return _corpus_import(args)
+
+
+def _corpus_import(args: argparse.Namespace) -> int:
     from index.corpus import feed_registry
     from index.corpus.fetch import is_url
     from index.corpus.ids import check_id
@@ -130,15 +137,25 @@ def _report(outcomes) -> tuple[int, int]:
 
 
 def corpus_sync(args: argparse.Namespace) -> int:
-    from index.backends import current_manifest
     from index.corpus import feed_registry
-    from index.corpus.fingerprint import corpus_hash
 
     settings = _settings(args)
     feeds = feed_registry.followed(settings.corpus_dir)
     if not feeds:
         raise VerbatimError(f"no feed is followed in {settings.corpus_dir}: "
                             "`verbatim corpus import --follow FEED_URL` first")
+    from index.corpus.collection import corpus_lock
+
+    with corpus_lock(settings.corpus_dir):
+        failed, changed = _sync_feeds(args, settings, feeds)
+    if args.no_build:
+        return 1 if failed else 0
+    return _build_if_changed(settings, failed)
+
+
+def _sync_feeds(args: argparse.Namespace, settings, feeds: list[dict]) -> tuple[int, int]:
+    from index.corpus import feed_registry
+
     importer = _importer(args, settings.corpus_dir)
     failed = changed = 0
     for feed in feeds:
@@ -156,8 +173,13 @@ def corpus_sync(args: argparse.Namespace) -> int:
         feed_registry.mark_synced(settings.corpus_dir, url)
         f, c = _report(outcomes)
         failed, changed = failed + f, changed + c
-    if args.no_build:
-        return 1 if failed else 0
+    return failed, changed
+
+
+def _build_if_changed(settings, failed: int) -> int:
+    from index.backends import current_manifest
+    from index.corpus.fingerprint import corpus_hash
+
     try:
         built_from = current_manifest(settings).get("corpus_hash")  # files or PostgreSQL (index.backends)
         up_to_date = built_from == corpus_hash(settings.corpus_dir)
@@ -195,6 +217,13 @@ def corpus_list(args: argparse.Namespace) -> int:
 
 
 def corpus_remove(args: argparse.Namespace) -> int:
+    from index.corpus.collection import corpus_lock
+
+    with corpus_lock(_settings(args).corpus_dir):
+        return _corpus_remove(args)
+
+
+def _corpus_remove(args: argparse.Namespace) -> int:
     from index.corpus.collection import Collection
 
     settings = _settings(args)

@@ -179,3 +179,28 @@ def test_canonical_url_drops_only_what_tracks_the_reader():
     assert canonical_url("https://a.fr/x?id=3&xtor=RSS-1&fbclid=abc") == "https://a.fr/x?id=3"
     assert canonical_url("https://a.fr/p?q=a%20b&page=2") == "https://a.fr/p?q=a%20b&page=2"  # untouched
     assert canonical_url("pages/000.txt") == "pages/000.txt"
+
+
+def test_imports_into_one_corpus_take_turns(capsys, dirs, server):
+    """While one import holds the corpus (a slow page), a second waits for it, then judges against what the
+    first wrote: it says "unchanged", never "imported" over the first one's file. Nothing is written for the lock."""
+    import threading
+
+    from bot.cli import main
+
+    corpus, data = dirs
+    assert verbatim(capsys, dirs, "import", str(DATA / "pages" / "blog_en_article_comments.html"))[0] == 0
+    server.routes["/story.html"] = (200, {"Content-Type": "text/html; charset=utf-8"}, PAGE)
+    server.delays["/story.html"] = 1.0
+    first: list[int] = []
+    slow = threading.Thread(target=lambda: first.append(main(["corpus", "import", server.url("/story.html"),
+                                                             "--corpus", str(corpus), "--data-dir", str(data)])))
+    slow.start()
+    time.sleep(0.3)  # the first import holds the lock while it waits for the page
+    started = time.monotonic()
+    rc, out, err = verbatim(capsys, dirs, "import", str(DATA / "pages" / "wordpress_en_comments.html"))
+    waited = time.monotonic() - started
+    slow.join(10)
+    assert first == [0] and rc == 0, err
+    assert waited > 0.4 and f"unchanged {WORDPRESS_ID}" in out, (waited, out)
+    assert sorted(p.name for p in corpus.iterdir() if p.name.startswith(".")) == []

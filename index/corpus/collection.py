@@ -7,10 +7,14 @@ nothing is touched (not even the file's mtime), so a sync that finds nothing new
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 import os
 import tempfile
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 from ..errors import CorpusError
 from . import markdown_format
@@ -117,3 +121,30 @@ def _write_atomically(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+@contextmanager
+def corpus_lock(corpus_dir: Path, wait: float = 120.0) -> Iterator[None]:
+    """One `corpus import`, `sync` or `remove` at a time in a corpus: two imports of one page at once would
+    each judge "unchanged" or "updated" against a file the other is replacing. The lock is taken on the
+    directory itself (flock on its descriptor), so nothing is written for it; a corpus not created yet, or
+    one that cannot be opened, is not locked (its first write says what is wrong)."""
+    try:
+        fd = os.open(corpus_dir, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        yield
+        return
+    try:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise CorpusError(f"another `verbatim corpus` import, sync or remove has been using {corpus_dir} "
+                                      f"for {wait:g} s; try again when it is done") from None
+                time.sleep(0.05)
+        yield
+    finally:
+        os.close(fd)
