@@ -325,6 +325,41 @@ def test_over_long_question_gets_a_clear_reply(standin, bot):
     assert "too long" in standin.wait_reply(mid)["content"] or "trop longue" in standin.wait_reply(mid)["content"]
 
 
+def test_a_question_with_no_language_of_its_own_is_answered_in_the_askers(standin, bot, data_dir):
+    """ "Emmett Shear?" has no French or English word: the locale decides, as for every other reply."""
+    for locale, lead in (("en-US", "From the article:"), ("de", "From the article:"), ("fr", "D’après l’article")):
+        _, msg = ask(standin, "Emmett Shear?", locale=locale, user=standin.new_user())
+        assert is_quoted_answer(msg) and msg["embeds"][0]["description"].startswith(lead), (locale, msg)
+    _, msg = ask(standin, "Who is Emmett Shear?", locale="fr", user=standin.new_user())
+    assert msg["embeds"][0]["description"].startswith("From the article:"), "a question's own language still wins"
+
+
+def test_a_question_with_no_words_is_refused_privately_at_once_in_the_askers_language(standin, bot):
+    for question, locale, words in (("?", "fr", "Posez-moi une question"), ("🤔🤔🤔", "en-US", "Ask me"),
+                                    ("\u200b\u200b", "fr", "Posez-moi une question")):
+        it, msg = ask(standin, question, locale=locale, user=standin.new_user())
+        assert it.callback["type"] == 4 and msg["flags"] & 64, "refused at once, privately: no thinking…"
+        assert words in msg["content"] and "the question has no words" not in msg["content"], msg
+
+
+def test_source_with_something_that_is_not_an_answer_number(standin, bot):
+    """Refused as not an answer number, and shown inert (the stand-in fails the test on an unescaped @everyone):
+    "1 2" or "12abc3" are not answer #12, "-1" is not #1."""
+    for typed in ("@everyone", "1 2", "12abc3", "-1", "**gras**"):
+        reply = standin.wait_answered(standin.slash("source", {"answer": typed}))
+        assert reply["flags"] & 64 and "Je n'ai pas de réponse" in reply["content"], (typed, reply)
+        assert "**gras**" not in reply["content"]
+
+
+def test_the_thanks_for_a_vote_are_in_the_voters_language(standin, bot):
+    _, msg = ask(standin, "Qui est Emmett Shear ?", user=standin.new_user())
+    aid = answer_id(msg)
+    time.sleep(1)  # stored by now: the thanks come from the stored answer's path
+    thanks = standin.wait_answered(standin.click(msg, f"verbatim:vote:{aid}:up", user=standin.new_user("en"),
+                                                 locale="en-US"))
+    assert thanks["flags"] & 64 and "Merci" not in thanks["content"], thanks
+
+
 def test_everyone_and_role_ping_injection_pings_nobody(standin, bot):
     role = f"<@&{standin.role_id}>"
     question = f"@everyone @here {role} Qui est Sam Altman ?"

@@ -195,3 +195,15 @@ def test_matching_keeps_the_newest_first_order():
             ArticleInfo("x", "Autre sujet", "2022-01-02", "", "", 1, 0)]
     assert [a.id for a in matching_articles("VÉLO", arts)] == ["n", "o"]
     assert find_article("ancien VÉLO", arts).id == "o" and find_article("nope", arts) is None
+
+
+def test_typed_article_names_match_without_accents_apostrophes_or_case_and_by_date():
+    lyon = ArticleInfo("ville-velos", "Lyon prête des vélos cargo", "2024-03-05T08:30", "", "Q", 7, 2)
+    ete = ArticleInfo("meteo", "Émissions : l’été à Montréal", "2023-11-20", "", "Q", 5, 0)
+    arts = [lyon, ete]
+    for typed, expected in (("lyon prete", [lyon]), ("EMISSIONS", [ete]), ("l'ete", [ete]), ("montreal", [ete]),
+                            ("20 novembre", [ete]), ("5 mars 2024", [lyon]), ("velos", [lyon]), ("zzz", [])):
+        assert matching_articles(typed, arts) == expected, typed
+    assert find_article("Lyon", arts) is lyon  # sent without picking a choice: the one article it matches
+    assert find_article("a", arts) is None  # several match: not a guess
+    assert find_article("lyon prête des vélos cargo", arts) is lyon

@@ -12,6 +12,8 @@ import asyncio
 import logging
 import re
 import time
+import unicodedata
+from dataclasses import replace
 from typing import TYPE_CHECKING, Literal, Optional
 
 import discord
@@ -27,6 +29,7 @@ from bot.render.discord_payloads import (
     notice_payload,
     sources_payload,
 )
+from bot.render.discord_limits import trim
 from bot.render.discord_phrases import lang_of_locale, say
 from index.errors import DatabaseUnavailable, UnknownArticle, VerbatimError
 from index.language import detect_language
@@ -61,6 +64,9 @@ def channel_and_parent(channel: object) -> tuple[int, int | None, bool]:
     if isinstance(channel, discord.Thread):
         return channel.id, channel.parent_id, True
     return getattr(channel, "id", 0) or 0, None, False
+
+
+_ANSWER_NUMBER = re.compile(r"(?:#|n[°o]\.?\s*)?(\d{1,18})(?:\s+·\s.*)?", re.IGNORECASE | re.DOTALL)
 
 
 def readable(text: str) -> bool:
@@ -105,8 +111,10 @@ class AskCog(commands.Cog):
         stripped = question.strip()
         if not readable(stripped):
             return say(lang, "unreadable")
-        if not stripped:
+        if not stripped or not any(c.isalnum() for c in stripped):  # "?", "🤔🤔": nothing to search for
             return say(lang, "empty")
+        if any(unicodedata.category(c) == "Cc" and c not in "\t\n\r" for c in stripped):
+            return say(lang, "unreadable")
         if len(stripped) > self.bot.max_question_chars:
             return say(lang, "too_long", length=len(stripped), limit=self.bot.max_question_chars)
         try:
@@ -177,6 +185,10 @@ class AskCog(commands.Cog):
         except Exception:
             log.exception("answering %r failed", question[:200])
             return notice_payload(say(lang, "busy")), None
+        if answer.language != lang and detect_language(question, default=None) is None:
+            # "Emmett Shear?", "Wer ist Emmett Shear?": no French or English word to tell by, so the asker's
+            # locale decides, as it does for every reply before the answer
+            answer = replace(answer, language=lang)
         # Numbered now, stored by the writer thread: a locked or failing store never costs the answer.
         # (A shared store numbers it in the database: if that is down right now, say so politely.)
         try:
@@ -270,11 +282,12 @@ class AskCog(commands.Cog):
                 return
             await self.show_sources(interaction, stored.id)
             return
-        digits = re.sub(r"\D", "", answer)
-        if not digits or len(digits) > 18:
-            await interaction.response.send_message(say(lang, "unknown_answer", id=answer[:20].replace("`", "")), ephemeral=True)
+        number = _ANSWER_NUMBER.fullmatch(answer.strip())  # "12", "#12", "n° 12", or a choice's "#12 · question"
+        if number is None:
+            await interaction.response.send_message(
+                say(lang, "unknown_answer", id=escape_user_text(trim(answer.strip(), 40))), ephemeral=True)
             return
-        await self.show_sources(interaction, int(digits))
+        await self.show_sources(interaction, int(number.group(1)))
 
     @source_command.autocomplete("answer")
     async def source_autocomplete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
@@ -333,10 +346,10 @@ class AskCog(commands.Cog):
         stored = await self._stored_here(interaction, answer_id)
         if stored is None:
             return
-        lang = stored.answer.language
         self.bot.answers.save_vote(answer_id, interaction.user.id, vote)
         log.info("feedback %+d on answer #%d", vote, answer_id)
-        await interaction.response.send_message(say(lang, "thanks"), ephemeral=True)
+        # the thanks go to the voter, in the voter's language (the answer may be in the asker's)
+        await interaction.response.send_message(say(lang_of_locale(interaction.locale), "thanks"), ephemeral=True)
 
     # ----- @mentions and answer channels --------------------------------------------------------
 
@@ -348,8 +361,10 @@ class AskCog(commands.Cog):
         mention = re.compile(rf"<@!?{me.id}>")
         if mention.search(message.content or ""):
             return mention.sub(" ", message.content).strip()
-        if message.channel.id in self.bot.config.answer_channels and (message.content or "").rstrip().endswith("?"):
-            return message.content.strip()
+        content = (message.content or "").strip()
+        if message.channel.id in self.bot.config.answer_channels and content.endswith("?") \
+                and any(c.isalnum() for c in content):  # "?" or "😂?" in a busy channel asks nothing
+            return content
         return None
 
     @commands.Cog.listener()

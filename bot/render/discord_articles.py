@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from datetime import datetime
 
 from index.model import ArticleInfo
@@ -37,15 +38,38 @@ def find_article(value: str, articles: list[ArticleInfo]) -> ArticleInfo | None:
     for a in articles:
         if value in (a.id, choice_value(a.id)) or value.strip() == a.id:
             return a
-    folded = " ".join(value.split()).casefold()
-    return next((a for a in articles if " ".join(a.title.split()).casefold() == folded), None)
+    folded = _folded(value)
+    exact = next((a for a in articles if _folded(a.title) == folded), None)
+    if exact is not None or not folded:
+        return exact
+    partial = matching_articles(value, articles, limit=2)  # sent without picking a choice: one match will do
+    return partial[0] if len(partial) == 1 else None
+
+
+def _folded(text: str) -> str:
+    """For matching what a user types: case, accents and the kind of apostrophe do not count ("lyon prete",
+    "l'ete" find "Lyon prête…", "l’été")."""
+    decomposed = unicodedata.normalize("NFKD", text.replace("’", "'").replace("‘", "'"))
+    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).casefold().split())
 
 
 def matching_articles(query: str, articles: list[ArticleInfo], limit: int = L.CHOICES) -> list[ArticleInfo]:
-    """Articles whose title or id contains every word typed so far, in the given order (newest first)."""
-    words = query.casefold().split()
-    hits = [a for a in articles if all(w in f"{a.title} {a.id}".casefold() for w in words)]
+    """Articles whose title, id or date contains every word typed so far (accents and case aside), in the
+    given order (newest first)."""
+    words = _folded(query).split()
+    hits = [a for a in articles
+            if all(w in _searchable(a) for w in words)]
     return hits[:limit]
+
+
+def _searchable(a: ArticleInfo) -> str:
+    date = a.date or ""
+    return _folded(f"{a.title} {a.id} {date[:10]} {_day(date)}")
+
+
+def _day(iso: str) -> str:
+    """The date as a choice shows it, in either language ("20 novembre 2023 November 20, 2023")."""
+    return f"{format_date(iso, 'fr')} {format_date(iso, 'en')}" if iso else ""
 
 
 def discord_time(iso: str) -> str:
