@@ -134,6 +134,22 @@ def test_article_set_without_manage_channels_is_refused_politely(standin, bot, d
     assert binding(data_dir, standin.channel_id("random")) is None
 
 
+def test_article_set_in_a_direct_message_says_it_works_in_a_server(standin, bot):
+    """Discord hides guild-only commands in DMs; a raw client can still send one."""
+    def direct_message(payload: dict) -> None:
+        payload["user"] = payload.pop("member")["user"]
+        for key in ("guild_id", "guild_locale"):
+            payload.pop(key, None)
+        payload["channel"] = {"id": payload["channel_id"], "type": 1}
+        payload["context"] = 1
+
+    for subcommand, locale, words in (("set", "fr", "pas en message privé"), ("clear", "en-US", "not in direct messages")):
+        data = standin._command_data("article", {"article": SECOND_ARTICLE_ID} if subcommand == "set" else {},
+                                     subcommand=subcommand)
+        msg = standin.wait_answered(standin.send_raw_interaction(2, data, locale=locale, mutate=direct_message))
+        assert msg["flags"] & 64 and words in msg["content"], msg
+
+
 def test_bound_channel_questions_go_to_its_article_unless_they_name_another(standin, bot, data_dir):
     choices = standin.wait_answered(standin.autocomplete("article", {"article": "lyon"}, "article", subcommand="set",
                                                          permissions=MANAGE_CHANNELS, channel="random"))["choices"]

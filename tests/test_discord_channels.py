@@ -58,6 +58,15 @@ def test_a_question_in_an_answer_channel_is_answered_without_a_mention(standin, 
     assert standin.replies_to(chatter) == [], "only questions are answered"
 
 
+def test_a_question_mark_alone_in_an_answer_channel_is_not_a_question(standin, bot):
+    """"?" or "😂?" in a busy channel asks nothing: no public reply, and no share of the server's questions."""
+    marks = [standin.post_message(text, channel="random", mention_bot=False) for text in ("?", "😂?", "?? !?")]
+    after = standin.post_message("Qui est Emmett Shear ?", channel="random", mention_bot=False)
+    standin.wait_reply(after)
+    time.sleep(0.5)
+    assert all(standin.replies_to(m) == [] for m in marks)
+
+
 def test_outside_answer_channels_a_question_needs_a_mention(standin, bot):
     unmentioned = standin.post_message("Who is Emmett Shear?", channel="general", mention_bot=False)
     mentioned = standin.post_message(f"<@{standin.app_id}> Who is Emmett Shear?", channel="general")

@@ -97,7 +97,10 @@ class ArticleCog(commands.Cog):
     async def cog_app_command_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
         lang = lang_of_locale(interaction.locale)
         cause = getattr(error, "original", error)
-        if isinstance(error, app_commands.MissingPermissions):
+        if isinstance(error, (app_commands.MissingPermissions, app_commands.NoPrivateMessage)) \
+                and interaction.guild_id is None:  # a direct message: no channel to bind, whoever asks
+            text = say(lang, "server_only")
+        elif isinstance(error, app_commands.MissingPermissions):
             text = say(lang, "needs_manage_channels")
         elif isinstance(cause, (DatabaseUnavailable, asyncio.TimeoutError)):  # the shared bindings: down for now
             text = say(lang, "unavailable")  # (the tree's handler logs it, in one line)
