@@ -199,6 +199,18 @@ def test_a_stale_binding_answers_from_all_articles_and_says_so(standin, bot, dat
 # ----- threads ---------------------------------------------------------------------------------------------------------
 
 
+def test_a_thread_whose_article_left_the_index_says_so_then_keeps_the_new_one(standin, bot, data_dir):
+    tid = standin.create_thread("gone")
+    with sqlite3.connect(data_dir / "discord" / "answers.sqlite3") as db:  # remembered, then removed from the index
+        db.execute("INSERT INTO article_bindings (channel_id, guild_id, article_id, origin, set_by, set_at)"
+                   " VALUES (?, ?, 'removed-article', 'thread', 1, 0)", (int(tid), int(standin.guild_id)))
+    reply = mention(standin, SHEAR, "gone")
+    assert reply["embeds"][0]["description"].startswith("L'article dont parlait ce fil n'est plus disponible")
+    assert binding(data_dir, tid) == (SEED_ARTICLE_ID, "thread")  # this answer's article, for the follow-ups
+    follow_up = mention(standin, SHEAR, "gone")
+    assert "n'est plus disponible" not in follow_up["embeds"][0]["description"]
+
+
 def test_thread_follow_ups_keep_the_thread_article(standin, bot, data_dir):
     tid = standin.create_thread("velos")
     first = mention(standin, BIKES, "velos")

@@ -139,17 +139,18 @@ class AskCog(commands.Cog):
     def several_articles(self) -> bool:
         return len(self.articles()) > 1
 
-    async def _bound_article(self, channel: object) -> tuple[str | None, bool]:
-        """(the article the channel or thread is bound to, whether that binding is stale)."""
+    async def _bound_article(self, channel: object) -> tuple[str | None, bool | str]:
+        """(the article the channel or thread is bound to, whether that binding is stale: True for a channel's,
+        "thread" for the article a thread remembered, forgotten here so that this answer's article is remembered)."""
         channel_id, parent_id, _ = channel_and_parent(channel)
         binding = await self.bot.bindings.resolve(channel_id, parent_id)
         if binding is None:
             return None, False
         if any(a.id == binding.article_id for a in self.articles()):
             return binding.article_id, False
-        if binding.origin == "thread":  # a thread's remembered article left the index: start afresh
+        if binding.origin == "thread":  # a thread's remembered article left the index: start afresh, and say so
             await asyncio.to_thread(self.bot.bindings.forget, binding.channel_id, binding.article_id)
-            return None, False
+            return None, "thread"
         return None, True
 
     async def _answer(self, question: str, scope: str, *, user: discord.abc.User, guild_id: int | None,
@@ -199,14 +200,14 @@ class AskCog(commands.Cog):
                                      asker_name=user.display_name)
         log.info("answer #%d (%s, %.0f ms, build %s, article %s)", answer_id,
                  "quoted" if answer.answered else "abstained", answer.took_ms, answer.build_id, answer.article_id)
-        if in_thread and not bound and not stale and answer.answered and answer.article_id:
+        if in_thread and not bound and stale is not True and answer.answered and answer.article_id:
             try:
                 await self.bot.bindings.remember_thread(channel_id, guild_id, answer.article_id)
             except (DatabaseUnavailable, asyncio.TimeoutError) as e:
                 log.warning("the article of thread %s was not remembered (%s)", channel_id, _reason(e))
             except Exception:  # the answer still goes out; only the follow-ups lose the thread's article
                 log.exception("remembering the article of thread %s failed", channel_id)
-        notice = say(answer.language, "stale_binding") if stale else ""
+        notice = say(answer.language, "stale_thread" if stale == "thread" else "stale_binding") if stale else ""
         payload = answer_payload(answer, answer_id, name_articles=self.several_articles(), notice=notice)
         return payload, answer_view(answer_id, answer.language)
 

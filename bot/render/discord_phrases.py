@@ -34,6 +34,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "btn_sources": "Sources",
         "btn_share": "Share in channel",
         "article": "Article",
+        "stale_thread": "The article this thread was about is no longer available, so I looked in all articles.",
         "stale_binding": "This channel was set to an article that is no longer available, so I looked in all "
                          "articles. Someone with Manage Channels can pick another with /article set.",
         "unknown_article": "I don't know that article. Pick one from the list offered as you type, or see /articles.",
@@ -79,6 +80,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "btn_sources": "Sources",
         "btn_share": "Partager dans le salon",
         "article": "Article",
+        "stale_thread": "L'article dont parlait ce fil n'est plus disponible : j'ai donc cherché dans tous les articles.",
         "stale_binding": "Ce salon était associé à un article qui n'est plus disponible : j'ai donc cherché dans "
                          "tous les articles. Un membre qui peut gérer le salon peut en choisir un autre avec /article set.",
         "unknown_article": "Je ne connais pas cet article. Choisissez-en un dans la liste proposée pendant la saisie, "
