@@ -203,7 +203,8 @@ def _set_previous(data_dir: Path, build_id: str | None) -> None:
             (data_dir / PREVIOUS).unlink()
         return
     tmp = data_dir / f".previous-{uuid.uuid4().hex[:8]}"
-    tmp.write_text(build_id + "\n", "utf-8")
+    with open(tmp, "w", encoding="utf-8", opener=private_opener) as out:  # 0600, as every file here
+        out.write(build_id + "\n")
     os.replace(tmp, data_dir / PREVIOUS)
 
 

@@ -36,11 +36,12 @@ def umask():
 def test_a_build_creates_private_directories_and_files(tmp_path, e5_embedder, umask, mask, file_mode):
     umask(mask)
     data = tmp_path / "data"
-    build_index(Settings.from_env(env={}, data_dir=str(data), corpus_dir=str(CORPUS_DIR)), e5_embedder)
+    for _ in range(2):  # the second build records the first as rollback's target (data/previous)
+        build_index(Settings.from_env(env={}, data_dir=str(data), corpus_dir=str(CORPUS_DIR)), e5_embedder)
     folder = data / "builds" / store.current_build_id(data)
     for directory in (data, data / "builds", folder):
         assert mode(directory) == 0o700, (directory, oct(mode(directory)))
-    files = [data / "build.lock", *folder.iterdir()]
+    files = [data / "build.lock", data / store.PREVIOUS, *folder.iterdir()]
     assert {p.name for p in folder.iterdir()} == {store.MANIFEST, store.EMBEDDING_KEYS, *store.DATA_FILES}
     for path in files:
         assert mode(path) == file_mode, (path, oct(mode(path)))
