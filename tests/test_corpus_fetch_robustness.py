@@ -16,23 +16,10 @@ from index.corpus.ids import canonical_url
 from index.corpus.loader import load_corpus
 
 from .conftest import SEED_PAGE
-from .corpus_http import FixtureServer
-from .test_corpus_cli import DATA, WORDPRESS_ID, snapshot, verbatim
+from .test_corpus_cli import DATA, WORDPRESS_ID, dirs, server, snapshot, verbatim  # noqa: F401 (fixtures)
 
 PAGE = (DATA / "pages" / "wordpress_en_comments.html").read_bytes()
 NO_CANONICAL = re.sub(rb'<link rel="canonical"[^>]*>', b"", PAGE)
-
-
-@pytest.fixture
-def server():
-    s = FixtureServer()
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def dirs(tmp_path):
-    return tmp_path / "corpus", tmp_path / "data"
 
 
 def _one_line_error(rc: int, err: str) -> str:
