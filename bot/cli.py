@@ -120,6 +120,18 @@ def _settings(args: argparse.Namespace):
                              ann=getattr(args, "ann", None), database_url=getattr(args, "database_url", None))
 
 
+def _answering_settings(args: argparse.Namespace):
+    """Settings for the commands that answer from the current build. A corpus directory named on purpose
+    (--corpus, VERBATIM_CORPUS_DIR) that is not there is a mistake to report, not a reason to answer from
+    whatever the data directory last built; the default one may be absent where only the index is served."""
+    from index.corpus.fingerprint import check_corpus_dir
+
+    settings = _settings(args)
+    if args.corpus is not None or os.environ.get("VERBATIM_CORPUS_DIR"):
+        check_corpus_dir(settings.corpus_dir)
+    return settings
+
+
 def _index_build(args: argparse.Namespace) -> int:
     from index.build import build_index
 
@@ -158,7 +170,7 @@ def _ask(args: argparse.Namespace) -> int:
 
     from .render.text import answer_json, answer_text
 
-    settings = _settings(args)
+    settings = _answering_settings(args)
     if args.k is not None and not 1 <= args.k <= 50:
         raise VerbatimError("-k must be between 1 and 50")
     question = None
@@ -211,7 +223,7 @@ def _eval(args: argparse.Namespace) -> int:
     from index.service import Retriever
 
     questions = load_questions(args.questions)
-    retriever = Retriever.open(_settings(args), progress=progress_bar("embedding"))  # one model load for all
+    retriever = Retriever.open(_answering_settings(args), progress=progress_bar("embedding"))  # one model load
     outcomes = []
     for q in questions:
         answer = retriever.ask(q.question)
@@ -227,7 +239,7 @@ def _run(args: argparse.Namespace) -> int:
         from .discord_app.run import main as run_bot
     except ImportError as e:
         raise VerbatimError(f"the Discord bot is not available: {e}") from None
-    return run_bot(_settings(args), args) or 0
+    return run_bot(_answering_settings(args), args) or 0
 
 
 if __name__ == "__main__":

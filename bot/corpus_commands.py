@@ -198,11 +198,11 @@ def _build_if_changed(settings, failed: int) -> int:
 
 def corpus_list(args: argparse.Namespace) -> int:
     from index.backends import indexed_counts
+    from index.corpus.fingerprint import check_corpus_dir
     from index.corpus.listing import corpus_articles
 
     settings = _settings(args)
-    if not settings.corpus_dir.is_dir():
-        raise CorpusError(f"corpus directory {settings.corpus_dir} does not exist (set VERBATIM_CORPUS_DIR or --corpus)")
+    check_corpus_dir(settings.corpus_dir)
     rows = corpus_articles(settings.corpus_dir, indexed_counts(settings))  # the build of files or PostgreSQL
     if args.json:
         print(json.dumps(rows, ensure_ascii=False))

@@ -64,6 +64,9 @@ def unusable(data_dir: Path, error: OSError) -> DataDirUnusable:
     if error.errno in (errno.ENOSPC, errno.EDQUOT):
         return DataDirUnusable(f"the disk of the data directory {data_dir} is full ({error.strerror}): "
                                f"free some space there or {FIX}")
+    if error.errno in (errno.EEXIST, errno.ENOTDIR):  # mkdir met a file where a directory belongs
+        where = "is a file" if data_dir.exists() else "lies under a file"
+        return DataDirUnusable(f"the data directory {data_dir} {where}, not a directory: {FIX}")
     return DataDirUnusable(f"cannot write in the data directory {data_dir} ({error.strerror or error}): "
                            f"make it writable or {FIX}")
 

@@ -121,6 +121,26 @@ def test_missing_corrupt_index_and_unreadable_corpus(tmp_path, built_settings):
     assert nothing.returncode == 1 and "does not exist" in nothing.stderr
 
 
+def test_a_named_corpus_or_data_dir_that_is_not_a_directory_gets_one_line(tmp_path, built_settings):
+    # The data directory holds a good build: a mistyped corpus must not be answered from it silently.
+    mistyped = run_cli("ask", "Qui est Sam Altman ?", data_dir=built_settings.data_dir, corpus_dir=tmp_path / "corpsu")
+    assert mistyped.returncode == 1 and mistyped.stdout == ""
+    assert mistyped.stderr == f"verbatim: error: corpus directory {tmp_path / 'corpsu'} does not exist " \
+                              "(set VERBATIM_CORPUS_DIR or --corpus)\n"
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("x")
+    for args in (("ask", "Qui ?"), ("eval", "tests/data/heldout.jsonl"), ("index", "build")):
+        result = run_cli(*args, data_dir=built_settings.data_dir, corpus_dir=a_file)
+        assert result.returncode == 1 and result.stderr.strip().endswith(
+            f"corpus directory {a_file} is a file, not a directory (set VERBATIM_CORPUS_DIR or --corpus)"), args
+    for data_dir, said in ((a_file, "is a file"), (a_file / "data", "lies under a file")):
+        result = run_cli("ask", "Qui ?", data_dir=data_dir)
+        assert result.returncode == 1 and result.stderr == (
+            f"verbatim: error: the data directory {data_dir} {said}, not a directory: point VERBATIM_DATA_DIR or "
+            "--data-dir at a writable directory\n"), result.stderr
+    assert a_file.read_text() == "x"
+
+
 def test_corpus_import_command(tmp_path):
     corpus = tmp_path / "corpus"
     result = run_cli("corpus", "import", str(SEED_PAGE), "--id", "seed", data_dir=tmp_path / "d", corpus_dir=corpus)

@@ -12,9 +12,16 @@ from ..errors import CorpusError
 
 
 def corpus_files(corpus_dir: Path) -> list[Path]:
-    if not corpus_dir.is_dir():
-        raise CorpusError(f"corpus directory {corpus_dir} does not exist (set VERBATIM_CORPUS_DIR or --corpus)")
+    check_corpus_dir(corpus_dir)
     return sorted(corpus_dir.glob("*.md"))
+
+
+def check_corpus_dir(corpus_dir: Path) -> None:
+    """Raises CorpusError unless `corpus_dir` is a directory: a missing one and a file get their own words."""
+    if corpus_dir.is_dir():
+        return
+    what = "is a file, not a directory" if corpus_dir.exists() else "does not exist"
+    raise CorpusError(f"corpus directory {corpus_dir} {what} (set VERBATIM_CORPUS_DIR or --corpus)")
 
 
 def corpus_hash(corpus_dir: Path) -> str:
