@@ -284,6 +284,24 @@ def test_sources_button_then_share_in_channel(standin, bot):
     assert "sharer" in shared["content"] and shared["embeds"] == src["embeds"]
 
 
+def test_sources_of_an_answer_whose_article_left_the_index_name_that_article(standin, bot, data_dir):
+    """With one article in the index, Sources do not name it; an older answer that quotes an article since
+    removed names its own, or a reader would take those quotes for the remaining article's."""
+    _, msg = ask(standin, "Qui est Emmett Shear ?", user=standin.new_user())
+    aid = answer_id(msg)
+    src = standin.wait_answered(standin.click(msg, f"verbatim:sources:{aid}"))
+    assert not any(f["name"] == "Article" for e in src["embeds"] for f in e.get("fields", []))
+    row = stored(data_dir, aid)
+    gone = row["answer"]
+    for hit in gone["hits"] + gone.get("quoted", []):
+        hit["passage"]["location"].update(doc_id="removed-article", doc_title="Un article retiré", doc_date="")
+    with sqlite3.connect(data_dir / "discord" / "answers.sqlite3") as db:  # as if answered before a removal
+        db.execute("UPDATE answers SET answer_json = ? WHERE id = ?", (json.dumps(gone), aid))
+    src = standin.wait_answered(standin.click(msg, f"verbatim:sources:{aid}"))
+    assert src["embeds"] and all(e["fields"][0] == {"name": "Article", "value": "Un article retiré", "inline": False}
+                                 for e in src["embeds"])
+
+
 def test_feedback_buttons_store_one_vote_per_user(standin, bot, data_dir):
     _, msg = ask(standin, "Pourquoi Microsoft serait gagnant ?", user=standin.new_user())
     aid = answer_id(msg)

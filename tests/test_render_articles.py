@@ -12,7 +12,8 @@ from urllib.parse import unquote
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from bot.render.discord_articles import article_choice, articles_payload, find_article, matching_articles
+from bot.render.discord_articles import (ARTICLES_PER_PAGE, _article_line, article_choice, articles_page, find_article,
+                                        matching_articles)
 from bot.render.discord_payloads import answer_payload, citation_line, sources_payload
 from bot.render.text import answer_json, answer_text
 from bot.render.text_fragment import URL_MAX, directive, encode, passage_link
@@ -154,25 +155,74 @@ articles_lists = st.lists(st.builds(ArticleInfo, id=st.text(min_size=1, max_size
 
 
 @FAST
-@given(articles_lists, st.sampled_from(["2026-12-01T19:50:41+00:00", "", "garbage"]), st.sampled_from(["fr", "en"]))
-def test_articles_payload_fits_and_cannot_ping(articles, built_at, lang):
-    payload = articles_payload(articles, built_at, lang)
+@given(articles_lists, st.sampled_from(["2026-12-01T19:50:41+00:00", "", "garbage"]), st.sampled_from(["fr", "en"]),
+       st.integers(-3, 40), st.one_of(st.none(), st.text(max_size=80)))
+def test_every_articles_page_fits_and_cannot_ping(articles, built_at, lang, page, search):
+    shown = articles_page(articles, built_at, lang, page, search)
+    payload = shown.payload
     assert_within_limits(payload)
-    text = payload.content + "".join(e["description"] for e in payload.embeds)
-    assert "@everyone" not in text and "<@&" not in text
+    text = payload.content + "".join(e["title"] + e["description"] + e.get("footer", {}).get("text", "")
+                                     for e in payload.embeds)
+    assert "@everyone" not in text and "<@&" not in text and "@here" not in text
     for url in link_urls(text):
         assert len(url) <= URL_MAX
+    assert 1 <= shown.page <= shown.pages and len(shown.search) <= 50 and "\n" not in shown.search
+    listed = [line for e in payload.embeds for line in e["description"].splitlines() if line.startswith("• ")]
+    assert len(listed) <= ARTICLES_PER_PAGE
+
+
+@FAST
+@given(articles_lists, st.sampled_from(["fr", "en"]))
+def test_the_pages_together_list_every_article_once_newest_first(articles, lang):
+    first = articles_page(articles, "", lang)
+    listed = []
+    for page in range(1, first.pages + 1):
+        shown = articles_page(articles, "", lang, page)
+        assert shown.page == page and shown.pages == first.pages
+        listed += [line for e in shown.payload.embeds for line in e["description"].splitlines() if line.startswith("• ")]
+    assert len(listed) == len(articles)
+    for line, article in zip(listed, articles):  # in order; a link may be left out where a page runs long
+        assert line in (_article_line(article, lang), _article_line(article, lang, linked=False))
 
 
 def test_articles_payload_lists_titles_dates_links_and_the_build_time():
     arts = [ArticleInfo("b", "Lyon prête", "2024-03-05T08:30", "https://news.example/lyon", "Q", 7, 2),
             ArticleInfo("a", "Microsoft [recrute]", "2023-11-20T09:57", "", "NI", 30, 18)]
-    (embed,) = articles_payload(arts, "2026-12-01T19:50:41+00:00", "fr").embeds
+    shown = articles_page(arts, "2026-12-01T19:50:41+00:00", "fr")
+    (embed,) = shown.payload.embeds
+    assert (shown.page, shown.pages) == (1, 1) and "footer" not in embed
     assert embed["title"] == "Les articles que je connais (2)"
     assert embed["description"].splitlines() == [
         "Index construit pour la dernière fois le <t:1796154641:f>.", "",
         "• [Lyon prête](https://news.example/lyon) — 5 mars 2024",
         "• Microsoft \\[recrute\\] — 20 novembre 2023"]
+
+
+NEWSROOM = [ArticleInfo(f"a{n:02d}", f"Vélo {n}" if n % 10 == 3 else f"Sujet {n}", f"2024-{12 - n // 3:02d}-01", "",
+                        "Q", 3, 0) for n in range(23)]  # newest first, as the catalogue gives them
+
+
+def test_a_long_list_goes_by_pages_of_ten_and_a_page_past_the_end_shows_the_last():
+    pages = [articles_page(NEWSROOM, "", "en", n) for n in (1, 2, 3, 99, 0)]
+    titles = [[line[2:].split(" — ")[0] for line in p.payload.embeds[0]["description"].splitlines()[2:]] for p in pages]
+    assert titles[0] == [f"Sujet {n}" if n % 10 != 3 else f"Vélo {n}" for n in range(10)]
+    assert len(titles[1]) == 10 and titles[2] == ["Sujet 20", "Sujet 21", "Sujet 22"]
+    assert [(p.page, p.pages) for p in pages] == [(1, 3), (2, 3), (3, 3), (3, 3), (1, 3)]
+    assert titles[3] == titles[2] and titles[4] == titles[0]
+    assert pages[1].payload.embeds[0]["footer"]["text"].startswith("Page 2 of 3")
+    assert pages[0].payload.embeds[0]["title"] == "Articles I know (23)"
+
+
+def test_a_search_narrows_the_list_and_an_empty_result_says_so():
+    found = articles_page(NEWSROOM, "", "fr", 1, "  VELO \n ")
+    (embed,) = found.payload.embeds
+    assert found.search == "VELO" and (found.page, found.pages) == (1, 1)
+    assert embed["title"] == "Les articles qui correspondent à « VELO » (2 sur 23)"
+    assert [line[2:].split(" — ")[0] for line in embed["description"].splitlines()[2:]] == ["Vélo 3", "Vélo 13"]
+    none = articles_page(NEWSROOM, "", "en", 1, "@everyone **tram**")
+    assert none.payload.embeds == () and none.payload.content.startswith("No article matches “@\u200beveryone")
+    assert "\\*\\*tram\\*\\*" in none.payload.content
+    assert articles_page([], "", "en", 1, "tram").payload.content.startswith("I know no article yet.")
 
 
 @FAST

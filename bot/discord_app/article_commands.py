@@ -14,11 +14,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.render.discord_articles import articles_payload, find_article
+from bot.render.discord_articles import SEARCH_CHARS, articles_page, find_article
 from bot.render.discord_payloads import escape_user_text, notice_payload
 from bot.render.discord_phrases import lang_of_locale, say
 from index.errors import DatabaseUnavailable
 
+from .buttons import articles_view
 from .cog import article_choices, channel_and_parent, send_kwargs
 
 if TYPE_CHECKING:
@@ -84,15 +85,34 @@ class ArticleCog(commands.Cog):
         await interaction.response.send_message(**send_kwargs(notice_payload(say(lang, "unbound"))))
 
     @app_commands.command(name="articles", description="List the articles I can quote, and when the index was built.")
-    async def articles_command(self, interaction: discord.Interaction) -> None:
+    @app_commands.describe(search="Only the articles whose title or date holds these words",
+                           page="Which page of the list (10 articles a page)")
+    async def articles_command(self, interaction: discord.Interaction,
+                               search: app_commands.Range[str, 0, SEARCH_CHARS] | None = None,
+                               page: app_commands.Range[int, 1, 100_000] = 1) -> None:
         lang = lang_of_locale(interaction.locale)
         if not self._allowed(interaction):
             await self._private(interaction, say(lang, "not_allowed"))
             return
+        payload, view = self._articles_page(page, search, lang)
+        extra = {"view": view} if view else {}
+        await interaction.response.send_message(**payload, **extra, ephemeral=True)
+
+    async def turn_articles_page(self, interaction: discord.Interaction, page: int, search: str) -> None:
+        """A Previous / Next click: the same list, another page, in place (the list as it is now: articles
+        added or removed since move the pages, and a page past the end shows the last)."""
+        lang = lang_of_locale(interaction.locale)
+        if not self._allowed(interaction):
+            await self._private(interaction, say(lang, "not_allowed"))
+            return
+        payload, view = self._articles_page(page, search, lang)
+        await interaction.response.edit_message(**payload, view=view)  # None takes the buttons away
+
+    def _articles_page(self, page: int, search: str | None, lang: str) -> tuple[dict, discord.ui.View | None]:
         retriever = self.bot.worker.retriever
         built_at = retriever.built_at if retriever is not None else ""
-        payload = articles_payload(self._articles(), built_at, lang)
-        await interaction.response.send_message(**send_kwargs(payload), ephemeral=True)
+        shown = articles_page(self._articles(), built_at, lang, page, search)
+        return send_kwargs(shown.payload), articles_view(shown.page, shown.pages, shown.search, lang)
 
     async def cog_app_command_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
         lang = lang_of_locale(interaction.locale)

@@ -79,7 +79,38 @@ class ShareButton(discord.ui.DynamicItem[discord.ui.Button], template=r"verbatim
         await _guarded(interaction, "share", _cog(interaction).share_sources(interaction, self.answer_id))
 
 
-DYNAMIC_ITEMS = (SourcesButton, VoteButton, ShareButton)
+class ArticlesPageButton(discord.ui.DynamicItem[discord.ui.Button],
+                         template=r"verbatim:articles:(?P<page>[0-9]{1,6}):(?P<search>[^\n]{0,50})"):
+    """Turns the /articles list to another page; the search rides along, so a restart loses nothing."""
+
+    def __init__(self, page: int, search: str, label: str = "", disabled: bool = False):
+        super().__init__(discord.ui.Button(
+            label=label or str(page), style=discord.ButtonStyle.secondary, disabled=disabled,
+            custom_id=f"verbatim:articles:{page}:{search}",
+        ))
+        self.page = page
+        self.search = search
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str], /):
+        return cls(int(match["page"]), match["search"])
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        cog = interaction.client.get_cog("ArticleCog")
+        await _guarded(interaction, "articles", cog.turn_articles_page(interaction, self.page, self.search))
+
+
+DYNAMIC_ITEMS = (SourcesButton, VoteButton, ShareButton, ArticlesPageButton)
+
+
+def articles_view(page: int, pages: int, search: str, lang: str) -> discord.ui.View | None:
+    """Previous / Next under a list of several pages (disabled at either end); None for a single page."""
+    if pages <= 1:
+        return None
+    view = discord.ui.View(timeout=None)
+    view.add_item(ArticlesPageButton(page - 1, search, "◀ " + say(lang, "btn_previous"), disabled=page <= 1))
+    view.add_item(ArticlesPageButton(page + 1, search, say(lang, "btn_next") + " ▶", disabled=page >= pages))
+    return view
 
 
 def answer_view(answer_id: int, lang: str) -> discord.ui.View:

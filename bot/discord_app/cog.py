@@ -33,7 +33,7 @@ from bot.render.discord_limits import trim
 from bot.render.discord_phrases import lang_of_locale, say
 from index.errors import DatabaseUnavailable, UnknownArticle, VerbatimError
 from index.language import detect_language
-from index.model import ArticleInfo
+from index.model import Answer, ArticleInfo
 
 from .answers_keeper import PendingAnswer, StoreBusy
 from .answers_store import StoredAnswer
@@ -138,6 +138,13 @@ class AskCog(commands.Cog):
 
     def several_articles(self) -> bool:
         return len(self.articles()) > 1
+
+    def names_articles(self, answer: Answer) -> bool:
+        """Whether a stored answer's citations name their article: when the index has several, and also when
+        it quotes an article the index no longer holds (else, with one other article left, a reader would
+        take the old quotes for that one's)."""
+        ids = {a.id for a in self.articles()}
+        return len(ids) > 1 or any(h.passage.location.doc_id not in ids for h in answer.hits)
 
     async def _bound_article(self, channel: object) -> tuple[str | None, bool | str]:
         """(the article the channel or thread is bound to, whether that binding is stale: True for a channel's,
@@ -325,7 +332,7 @@ class AskCog(commands.Cog):
         stored = await self._stored_here(interaction, answer_id)
         if stored is None:
             return
-        payload = sources_payload(stored.answer, stored.id, stored.asker_name, name_articles=self.several_articles())
+        payload = sources_payload(stored.answer, stored.id, stored.asker_name, name_articles=self.names_articles(stored.answer))
         await interaction.response.send_message(**send_kwargs(payload), ephemeral=True,
                                                 view=share_view(stored.id, stored.answer.language))
 
@@ -334,7 +341,7 @@ class AskCog(commands.Cog):
         if stored is None:
             return
         payload = sources_payload(stored.answer, stored.id, stored.asker_name, shared_by=interaction.user.display_name,
-                                  name_articles=self.several_articles())
+                                  name_articles=self.names_articles(stored.answer))
         await interaction.response.send_message(**send_kwargs(payload), ephemeral=False)
 
     async def record_vote(self, interaction: discord.Interaction, answer_id: int, vote: int) -> None:

@@ -33,6 +33,9 @@ FRENCH = {
         "Which article (default: this channel's, else all of them)":
             "Quel article (par défaut : celui du salon, sinon tous)",
         "The article (offered as you type, newest first)": "L’article (proposé pendant la saisie, du plus récent au plus ancien)",
+        "Only the articles whose title or date holds these words":
+            "Seulement les articles dont le titre ou la date contient ces mots",
+        "Which page of the list (10 articles a page)": "Quelle page de la liste (10 articles par page)",
     },
     TranslationContextLocation.choice_name: {"all": "tout", "article": "article", "comments": "commentaires"},
 }

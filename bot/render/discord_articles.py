@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
+from dataclasses import dataclass
 from datetime import datetime
 
 from index.model import ArticleInfo
@@ -80,31 +81,60 @@ def discord_time(iso: str) -> str:
         return escape_user_text(iso)
 
 
-def articles_payload(articles: list[ArticleInfo], built_at: str, lang: str) -> Payload:
-    """/articles: when the index was built, then each article (linked title, date), newest first."""
-    if not articles:
-        return Payload(content=trim(say(lang, "no_articles") + "\n" + say(lang, "articles_built", when=discord_time(built_at)),
-                                    L.CONTENT))
-    title = trim(say(lang, "articles_title", count=len(articles)), L.EMBED_TITLE)
-    head = say(lang, "articles_built", when=discord_time(built_at))
-    budget = min(L.EMBED_DESCRIPTION, L.EMBEDS_TOTAL - len(title))
-    lines = [head, ""]
-    used = len(head) + 1
-    for n, article in enumerate(articles):
+ARTICLES_PER_PAGE = 10
+SEARCH_CHARS = 50  # what a page button can carry back in its custom_id (100 characters in all)
+
+
+@dataclass(frozen=True)
+class ArticlesPage:
+    """One page of /articles, and where it sits: the buttons that turn pages are built from `page` and `pages`."""
+
+    payload: Payload
+    page: int  # the page shown, 1-based (a page past the end shows the last one)
+    pages: int
+    search: str  # the search as applied (one line, at most SEARCH_CHARS)
+
+
+def clean_search(search: str | None) -> str:
+    return " ".join((search or "").split())[:SEARCH_CHARS]
+
+
+def articles_page(articles: list[ArticleInfo], built_at: str, lang: str, page: int = 1,
+                  search: str | None = None) -> ArticlesPage:
+    """/articles: when the index was built, then ARTICLES_PER_PAGE articles (linked title, date), newest
+    first, from page `page` of those whose title, id or date holds every word of `search`."""
+    search = clean_search(search)
+    built = say(lang, "articles_built", when=discord_time(built_at))
+    shown = matching_articles(search, articles, limit=len(articles)) if search else list(articles)
+    if not shown:
+        said = say(lang, "no_matching", search=escape_user_text(search)) if articles else say(lang, "no_articles")
+        return ArticlesPage(Payload(content=trim(said + "\n" + built, L.CONTENT)), 1, 1, search)
+    pages = -(-len(shown) // ARTICLES_PER_PAGE)
+    page = min(max(page, 1), pages)
+    if search:
+        title = say(lang, "articles_matching", search=escape_user_text(search), count=len(shown), total=len(articles))
+    else:
+        title = say(lang, "articles_title", count=len(articles))
+    title = trim(title, L.EMBED_TITLE)
+    footer = trim(say(lang, "articles_page", page=page, pages=pages), L.FOOTER_TEXT) if pages > 1 else ""
+    budget = min(L.EMBED_DESCRIPTION, L.EMBEDS_TOTAL - len(title) - len(footer))
+    lines = [built, ""]
+    used = len(built) + 1
+    for article in shown[(page - 1) * ARTICLES_PER_PAGE: page * ARTICLES_PER_PAGE]:
         line = _article_line(article, lang)
-        more = say(lang, "articles_more", count=len(articles) - n - 1)
-        if used + 1 + len(line) + (1 + len(more) if n < len(articles) - 1 else 0) > budget:
-            lines.append(say(lang, "articles_more", count=len(articles) - n))
-            break
+        if used + 1 + len(line) > budget:  # long links: the rest of the page goes without theirs
+            line = _article_line(article, lang, linked=False)
         lines.append(line)
         used += 1 + len(line)
     embed = {"title": title, "description": trim("\n".join(lines), budget), "color": ANSWER_COLOUR}
-    return Payload(content="", embeds=(embed,))
+    if footer:
+        embed["footer"] = {"text": footer}
+    return ArticlesPage(Payload(content="", embeds=(embed,)), page, pages, search)
 
 
-def _article_line(article: ArticleInfo, lang: str) -> str:
+def _article_line(article: ArticleInfo, lang: str, linked: bool = True) -> str:
     name = trim(escape_user_text(" ".join(article.title.split()) or article.id), 200)
-    link = passage_link(article.url, "", 600)
+    link = passage_link(article.url, "", 600) if linked else None
     date = format_date(article.date, lang)
     line = f"• [{name}]({link})" if link else f"• {name}"
     return line + (f" — {date}" if date else "")

@@ -493,6 +493,14 @@ class DiscordStandIn:
             result["interaction"].update(response_message_id=it.original["id"], response_message_loading=kind == 5,
                                          response_message_ephemeral=bool(flags & EPHEMERAL))
             result["resource"] = {"type": kind, "message": it.original}
+        elif kind == 7:  # UPDATE_MESSAGE: a component's message edited in place
+            target = self.messages.get((it.payload.get("message") or {}).get("id"))
+            if target is None:
+                self.violation(f"interaction {it.id} updated a message it did not come from")
+            else:
+                self._apply_edit(target, data)
+                it.original = target
+                result["resource"] = {"type": kind, "message": target}
         elif kind == 8:
             result["resource"] = {"type": kind}
         return json_response(result)
