@@ -35,6 +35,7 @@ from .build_checks import (MAX_MANIFEST_BYTES, BuildDamaged, check_keyword_array
                            check_vectors, regular_file_inside)
 from .errors import IndexCorrupt, IndexMismatch, IndexMissing, VerbatimError
 from .preflight import unusable
+from .rollback_plan import rollback_plan
 from .private_files import DIR_MODE, file_mode, make_private, make_private_dir, private_opener
 from .ranking.keyword import KeywordIndex
 from .ranking.keyword_refit import Refit, is_refit_array
@@ -210,16 +211,10 @@ def _set_previous(data_dir: Path, build_id: str | None) -> None:
 
 def roll_back(data_dir: Path) -> tuple[str, str | None]:
     """Makes the build that was current before the current one current again (after a rollback, the newest
-    build older than the current one), after checking it loads (every file hashed, as serving would): a
-    damaged build is refused and nothing changes. Returns (now, was).
-
-    Not simply the newest older build: after `rollback` from B to A and a new build C, rolling back returns
-    to A, which was serving, not to B, which the user rejected."""
+    build older than the current one; `rollback_plan`), after checking it loads (every file hashed, as serving
+    would): a damaged build is refused and nothing changes. Returns (now, was)."""
     current = current_build_id(data_dir)
-    complete = complete_builds(data_dir)
-    older = [b for b in complete if current is None or b < current]
-    previous = previous_build_id(data_dir)
-    target = previous if previous not in (None, current) else (older[-1] if older else None)
+    target, further = rollback_plan(current, previous_build_id(data_dir), complete_builds(data_dir))
     if target is None:
         raise VerbatimError("there is no earlier build to roll back to")
     try:
@@ -228,7 +223,7 @@ def roll_back(data_dir: Path) -> tuple[str, str | None]:
         raise VerbatimError(f"cannot roll back to build {target}: {str(e).split(': run ')[0]}; the current build "
                             f"{current} stays") from None
     switch_current(data_dir, target)
-    _set_previous(data_dir, next((b for b in reversed(complete) if b < target and b != current), None))
+    _set_previous(data_dir, further)
     return target, current
 
 

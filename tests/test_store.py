@@ -197,6 +197,34 @@ def test_after_a_rollback_a_new_build_keeps_and_rolls_back_to_the_build_that_was
     assert b not in back.stdout
 
 
+def test_rollback_passes_over_a_previous_build_deleted_by_hand(private, e5_embedder):
+    """`previous` names B, but B's directory is gone: the rollback goes to A, the newest complete build
+    older than the current one, as PostgreSQL's does (index/rollback_plan.py), not to an error about B."""
+    import shutil
+
+    from .conftest import run_cli
+
+    settings = private.with_(keep_builds=3)
+    a = store.current_build_id(settings.data_dir)
+    b = build_index(settings, e5_embedder).build_id
+    c = build_index(settings, e5_embedder).build_id
+    assert store.previous_build_id(settings.data_dir) == b
+    shutil.rmtree(settings.data_dir / "builds" / b)
+    back = run_cli("index", "rollback", data_dir=settings.data_dir)
+    assert back.returncode == 0 and back.stdout.strip() == f"current build is now {a} (was {c})", back.stderr
+
+
+def test_rollback_plan_returns_to_what_was_serving_and_passes_over_what_is_gone():
+    from index.rollback_plan import rollback_plan
+
+    assert rollback_plan("C", "A", ["A", "B", "C"]) == ("A", None)  # B was rejected by a rollback
+    assert rollback_plan("C", "B", ["A", "B", "C"]) == ("B", "A")
+    assert rollback_plan("C", "B", ["A", "C"]) == ("A", None)  # B deleted
+    assert rollback_plan("C", None, ["A", "B", "C"]) == ("B", "A")
+    assert rollback_plan("C", "C", ["C"]) == (None, None)
+    assert rollback_plan(None, None, []) == (None, None)
+
+
 def test_rollback_refuses_a_damaged_build_and_keeps_the_current_one(private, e5_embedder):
     from .conftest import run_cli
 

@@ -21,6 +21,7 @@ from psycopg.types.json import Jsonb
 
 from ..errors import IndexMissing, VerbatimError
 from ..model import Passage
+from ..rollback_plan import rollback_plan
 from .connection import connect, database_errors, psycopg_module
 from .copy_format import copy_fixed, register_vector
 from .keywords import create_tables as create_keyword_tables, read_refit_arrays, write_keywords
@@ -286,10 +287,7 @@ def rollback(url: str) -> tuple[str, str | None]:
 
     with connect(url, autocommit=True) as conn, database_errors(url):
         current, previous = current_pair(conn)
-        complete = complete_builds(conn)
-        older = [b for b in complete if current is None or b < current]
-        # the build that was serving before the current one, not a newer one a rollback rejected (store.roll_back)
-        target = previous if previous in complete and previous != current else (older[-1] if older else None)
+        target, further = rollback_plan(current, previous, complete_builds(conn))
         if target is None:
             raise VerbatimError("there is no earlier build to roll back to")
         try:
@@ -301,7 +299,6 @@ def rollback(url: str) -> tuple[str, str | None]:
             conn.execute(f"SELECT 1 FROM {SCHEMA}.current_build FOR UPDATE")
             if current_pair(conn)[0] != current:
                 raise VerbatimError("another build was made current meanwhile: run `verbatim index rollback` again")
-            further = next((b for b in reversed(complete) if b < target and b != current), None)
             switch_current(conn, target, further, keep_previous=True)
     return target, current
 
