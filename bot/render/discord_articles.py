@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
@@ -47,25 +48,42 @@ def find_article(value: str, articles: list[ArticleInfo]) -> ArticleInfo | None:
     return partial[0] if len(partial) == 1 else None
 
 
+# Letters NFKD leaves whole: "oeuvre" finds "œuvre", "aero" finds "Ærø" (casefold already turns ß into ss).
+_LIGATURES = str.maketrans({"œ": "oe", "æ": "ae", "ø": "o", "đ": "d", "ł": "l", "ı": "i"})
+
+
 def _folded(text: str) -> str:
-    """For matching what a user types: case, accents and the kind of apostrophe do not count ("lyon prete",
-    "l'ete" find "Lyon prête…", "l’été")."""
+    """For matching what a user types: case, accents, ligatures and the kind of apostrophe do not count
+    ("lyon prete", "l'ete", "oeuvre" find "Lyon prête…", "l’été", "œuvre")."""
     decomposed = unicodedata.normalize("NFKD", text.replace("’", "'").replace("‘", "'"))
-    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).casefold().split())
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold().translate(_LIGATURES)
+    return " ".join(bare.split())
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"\w+", _folded(text))
 
 
 def matching_articles(query: str, articles: list[ArticleInfo], limit: int = L.CHOICES) -> list[ArticleInfo]:
-    """Articles whose title, id or date contains every word typed so far (accents and case aside), in the
-    given order (newest first)."""
-    words = _folded(query).split()
-    hits = [a for a in articles
-            if all(w in _searchable(a) for w in words)]
-    return hits[:limit]
+    """Articles where every word typed so far begins a word of the title, id or date (accents and case
+    aside), in the given order (newest first). Word starts, not any substring, and a number before the
+    last word is whole: "1 mars 2024" is not "11 mars 2024", while the word being typed still matches
+    ("vél" finds "vélos", "202" finds 2024)."""
+    words = _words(query)
+    hits = []
+    for a in articles:
+        own = _searchable(a)
+        if all(w in own or ((n == len(words) - 1 or not w.isdigit()) and any(o.startswith(w) for o in own))
+               for n, w in enumerate(words)):
+            hits.append(a)
+            if len(hits) >= limit:
+                break
+    return hits
 
 
-def _searchable(a: ArticleInfo) -> str:
+def _searchable(a: ArticleInfo) -> set[str]:
     date = a.date or ""
-    return _folded(f"{a.title} {a.id} {date[:10]} {_day(date)}")
+    return set(_words(f"{a.title} {a.id} {date[:10]} {_day(date)}"))
 
 
 def _day(iso: str) -> str:
