@@ -170,12 +170,13 @@ class Retriever:
                 return False
             if current is None or current == self.build_id:
                 return False
+            was = self.build_id
             try:
                 self._loaded = _load(self.settings, self.embedder, self._source, current, check_corpus=False)
             except VerbatimError as e:
-                log.warning("keeping index build %s: build %s cannot be loaded: %s", self.build_id, current, e)
+                log.warning("keeping index build %s: build %s cannot be loaded: %s", was, current, e)
                 return False
-            log.info("switched from index build %s to %s", self.build_id, current)
+            log.info("switched from index build %s to %s", was, current)
             return True
 
     def _refresh_quietly(self) -> None:

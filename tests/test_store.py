@@ -272,3 +272,14 @@ def test_passages_file_holds_exactly_the_json_of_each_passage(built_settings):
                        for p, spans in zip(stored.passages, stored.sentences))
     assert path.read_text("utf-8") == expected
     assert all(p.location.to_dict() == dataclasses.asdict(p.location) for p in stored.passages)
+
+
+def test_a_refresh_logs_the_build_it_left_and_the_one_it_took(private, e5_embedder, caplog):
+    import logging
+
+    first = store.current_build_id(private.data_dir)
+    retriever = Retriever.open(private, build_if_missing=False)
+    second = build_index(private, e5_embedder).build_id
+    with caplog.at_level(logging.INFO, logger="index.service"):
+        assert retriever.refresh() is True
+    assert f"switched from index build {first} to {second}" in caplog.text
