@@ -375,3 +375,35 @@ def test_with_no_grace_the_answers_in_flight_are_told_to_ask_again(standin, data
     assert len(told_fr) + len(told_en) + len(answered) == 50
     assert all(not m["embeds"] and not m.get("components") for m in told_fr + told_en)
     print(f"\n[discord shutdown, no grace] {len(answered)} answered, {len(told_fr) + len(told_en)} told to ask again")
+
+
+def test_a_reply_on_its_way_at_sigterm_is_finished_and_what_comes_meanwhile_is_told_to_come_back(
+        standin, data_dir, tmp_path):
+    """The bot leaves only once the replies already started are sent (here one Discord answers slowly), and a
+    command, a click, an autocomplete or a mention arriving meanwhile is told "restarting", not failed or cut off."""
+    env = bot_env(standin, data_dir, CORPUS_DIR, VERBATIM_DISCORD_USER_COOLDOWN="0",
+                  VERBATIM_DISCORD_GUILD_RATE="0/60")
+    proc = BotProcess(env, tmp_path, tmp_path / "bot.log").start()
+    try:
+        wait_connected(standin, proc, sessions=standin.sessions + 1)
+        answer = standin.wait_answered(ask(standin, QUESTIONS[0]), timeout=60)
+        sources = f"verbatim:sources:{answer_id(answer)}"
+        standin.delay("POST", r"^/interactions/\d+/[^/]+/callback$", 1.5)
+        slow = standin.slash("articles", {})
+        standin.wait_for(lambda: slow.callback, timeout=30, what="the slow /articles reply")
+        proc.proc.send_signal(15)
+        time.sleep(0.3)
+        late = [standin.slash("articles", {}), standin.click(answer, sources),
+                standin.autocomplete("ask", {"question": "x", "article": ""}, "article")]
+        mentioned = standin.post_message(f"<@{standin.app_id}> {QUESTIONS[2]}")
+        assert proc.proc.wait(30) == 0, proc.log()[-3000:]
+    finally:
+        if proc.alive():
+            proc.proc.kill()
+    assert slow.callback["type"] == 4 and slow.final()["embeds"], "the slow reply was the article list"
+    told = [it.final() for it in late[:2]]
+    assert all("Je redémarre en ce moment" in m["content"] and m["flags"] & 64 for m in told), told
+    assert late[2].final() == {"choices": []}
+    assert "Je redémarre en ce moment" in standin.wait_reply(mentioned, timeout=1)["content"], "a mention is told too"
+    log = proc.log()
+    assert "Traceback" not in log and "Session is closed" not in log and "failed" not in log, log[-3000:]

@@ -6,27 +6,27 @@ Each callback delegates to the cog, which owns the store and the rendering.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
 import discord
 
 from bot.render.discord_phrases import say
 
-if TYPE_CHECKING:
-    from .cog import AskCog
+from .departure import tell_leaving
+from .error_handlers import on_item_error
 
 
-def _cog(interaction: discord.Interaction) -> "AskCog":
-    return interaction.client.get_cog("AskCog")  # type: ignore[return-value]
-
-
-async def _guarded(interaction: discord.Interaction, what: str, action) -> None:
-    """discord.py only logs a failing DynamicItem callback: make sure the clicker gets a reply."""
+async def _guarded(interaction: discord.Interaction, what: str, cog_name: str, act) -> None:
+    """Run `act(cog)` for a click, making sure the clicker gets a reply: discord.py only logs a failing
+    DynamicItem callback, and while the bot leaves (its cogs going) the click is told to come back."""
+    departure = interaction.client.departure  # type: ignore[attr-defined]
+    departure.replying()
+    cog = interaction.client.get_cog(cog_name)
+    if departure.leaving or cog is None:
+        await tell_leaving(interaction)
+        return
     try:
-        await action
+        await act(cog)
     except Exception as e:
-        from .error_handlers import on_item_error
-
         await on_item_error(interaction, e, what)
 
 
@@ -43,7 +43,7 @@ class SourcesButton(discord.ui.DynamicItem[discord.ui.Button], template=r"verbat
         return cls(int(match["id"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        await _guarded(interaction, "sources", _cog(interaction).show_sources(interaction, self.answer_id))
+        await _guarded(interaction, "sources", "AskCog", lambda cog: cog.show_sources(interaction, self.answer_id))
 
 
 class VoteButton(discord.ui.DynamicItem[discord.ui.Button], template=r"verbatim:vote:(?P<id>[0-9]{1,18}):(?P<vote>up|down)"):
@@ -60,8 +60,8 @@ class VoteButton(discord.ui.DynamicItem[discord.ui.Button], template=r"verbatim:
         return cls(int(match["id"]), match["vote"])
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        await _guarded(interaction, "vote",
-                       _cog(interaction).record_vote(interaction, self.answer_id, 1 if self.vote == "up" else -1))
+        await _guarded(interaction, "vote", "AskCog",
+                       lambda cog: cog.record_vote(interaction, self.answer_id, 1 if self.vote == "up" else -1))
 
 
 class ShareButton(discord.ui.DynamicItem[discord.ui.Button], template=r"verbatim:share:(?P<id>[0-9]{1,18})"):
@@ -76,7 +76,7 @@ class ShareButton(discord.ui.DynamicItem[discord.ui.Button], template=r"verbatim
         return cls(int(match["id"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        await _guarded(interaction, "share", _cog(interaction).share_sources(interaction, self.answer_id))
+        await _guarded(interaction, "share", "AskCog", lambda cog: cog.share_sources(interaction, self.answer_id))
 
 
 class ArticlesPageButton(discord.ui.DynamicItem[discord.ui.Button],
@@ -96,8 +96,8 @@ class ArticlesPageButton(discord.ui.DynamicItem[discord.ui.Button],
         return cls(int(match["page"]), match["search"])
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        cog = interaction.client.get_cog("ArticleCog")
-        await _guarded(interaction, "articles", cog.turn_articles_page(interaction, self.page, self.search))
+        await _guarded(interaction, "articles", "ArticleCog",
+                       lambda cog: cog.turn_articles_page(interaction, self.page, self.search))
 
 
 DYNAMIC_ITEMS = (SourcesButton, VoteButton, ShareButton, ArticlesPageButton)

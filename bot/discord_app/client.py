@@ -26,14 +26,16 @@ from .answers_keeper import AnswersKeeper
 from .article_commands import ArticleCog
 from .bindings import ArticleBindings
 from .buttons import DYNAMIC_ITEMS
-from .cog import AskCog
+from .cog import AskCog, guess_lang, question_in
 from .config import BotConfig
+from .departure import CommandTree, Departure
 from .error_handlers import answer_unclaimed, guard_gateway_parsers, on_app_command_error
 from .gateway import use_api_base, use_gateway_of
 from .inflight import InFlight
 from .limits import Limits, LimitsGate
 from .loop_monitor import LoopMonitor
 from .shards import status_file_name
+from bot.render.discord_phrases import lang_of_locale, say
 from index.errors import DatabaseUnavailable
 from index.private_files import private_dir, write_private
 from .translations import FrenchDescriptions
@@ -72,6 +74,7 @@ class VerbatimBot(commands.Bot):
             intents=intents_for(config),
             allowed_mentions=discord.AllowedMentions.none(),
             help_command=None,
+            tree_cls=CommandTree,
             **(config.shards.client_options() if config.shards else {}),
         )
         self.config = config
@@ -91,6 +94,8 @@ class VerbatimBot(commands.Bot):
             self.limits = LimitsGate(shared.limits, shared=True)
         self.monitor = LoopMonitor(data_dir / "discord" / status_file_name(config.shards), self._status)
         self.inflight = InFlight()
+        self.departure = Departure()
+        self.leave_budget = 1.0  # seconds the last replies get before the bot leaves (shutdown() sets it)
         self._refresher: asyncio.Task | None = None
         self._closed_parts = False
         # A malformed gateway event is dropped, not fatal; every interaction gets a reply.
@@ -133,7 +138,18 @@ class VerbatimBot(commands.Bot):
 
     # Text commands are not used; the cog's listener handles mentions.
     async def on_message(self, message: discord.Message, /) -> None:
-        return
+        """While leaving, once discord.py has removed the cogs, a question still gets "restarting, ask again"."""
+        if not self.departure.leaving or self.get_cog("AskCog") is not None:
+            return
+        if question_in(message, self.user, self.config.answer_channels) is None:
+            return
+        self.departure.replying()
+        locale = message.guild.preferred_locale if message.guild else None
+        try:
+            await message.reply(say(guess_lang(message.content or "", lang_of_locale(locale)), "restarting_new"),
+                                mention_author=False)
+        except (discord.HTTPException, OSError, RuntimeError) as e:
+            log.warning("could not tell message %s the bot is restarting (%s)", message.id, e.__class__.__name__)
 
     async def on_ready(self) -> None:
         log.info("ready as %s in %d guild(s), %s", self.user, len(self.guilds), self._running())
@@ -194,12 +210,26 @@ class VerbatimBot(commands.Bot):
         left = max(0.5, grace - (time.monotonic() - started))
         if not await asyncio.to_thread(self.answers.flush, left):
             log.warning("the answers store is still busy; %.1f s were not enough to store every answer", left)
+        self.leave_budget = max(0.5, min(2.0, grace - (time.monotonic() - started)))
         await self.close()
 
     async def close(self) -> None:
+        """Leave: late interactions are told to come back, replies on their way are let finish (see
+        departure.py), then discord.py removes the cogs, closes the gateway and the HTTP session."""
         if self._refresher:
             self._refresher.cancel()
         self.monitor.stop()
+        first = not self.departure.leaving
+        self.departure.begin()
+        if first and not self.is_closed():
+            await self.departure.settle(self.leave_budget)
+            close_http = self.http.close
+
+            async def close_http_after_replies() -> None:  # the gateway is closed now: nothing new comes
+                await self.departure.settle(0.5)
+                await close_http()
+
+            self.http.close = close_http_after_replies  # type: ignore[method-assign]
         await super().close()
         if self._closed_parts:
             return

@@ -76,19 +76,23 @@ async def _reply_to_raw_interaction(client: discord.Client, data: Any) -> None:
 # ----- slash commands ----------------------------------------------------------------------------------
 
 # Errors a malformed request causes (as opposed to a fault of the bot): one line in the log, no traceback.
-REQUEST_ERRORS = (app_commands.TransformerError, app_commands.CommandNotFound, app_commands.CommandSignatureMismatch,
-                  app_commands.CheckFailure)
+REQUEST_ERRORS = (app_commands.TransformerError, app_commands.CommandNotFound, app_commands.CommandSignatureMismatch)
 
 
 async def on_app_command_error(interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
     """`tree.on_error`: log one line, answer politely."""
-    name = interaction.command.name if interaction.command else (interaction.data or {}).get("name", "?")
+    name = interaction.command.qualified_name if interaction.command else (interaction.data or {}).get("name", "?")
     cause = error.original if isinstance(error, app_commands.CommandInvokeError) else error
     if isinstance(cause, (DatabaseUnavailable, asyncio.TimeoutError)):  # the shared state, down for now: no fault
         log.warning("/%s: the shared state cannot be reached (%s)", name, str(cause) or cause.__class__.__name__)
         if not interaction.response.is_done() and interaction.type is not discord.InteractionType.autocomplete:
             await reply_privately(interaction, say(_lang(interaction), "unavailable"))
         return
+    if isinstance(error, app_commands.CheckFailure):  # a member without the permission, a DM: no fault at all
+        log.info("/%s refused (%s)", name, error.__class__.__name__)
+        if not interaction.response.is_done() and interaction.type is not discord.InteractionType.autocomplete:
+            await reply_privately(interaction, say(_lang(interaction), "not_allowed"))
+        return  # else the command's own handler said why: one reply, not two
     if isinstance(error, REQUEST_ERRORS) or isinstance(cause, (KeyError, TypeError, ValueError, AttributeError)):
         log.warning("/%s: malformed request (%s: %s)", name, cause.__class__.__name__, str(cause)[:200])
         text = say(_lang(interaction), "bad_request")

@@ -113,7 +113,7 @@ class Failure:
 
     method: str
     path: re.Pattern
-    status: int
+    status: int | None  # None: a slow answer (`delay`), not a failure
     times: int
     retry_after: float | None = None
     hang: float | None = None
@@ -360,6 +360,13 @@ class DiscordStandIn:
         body = await self._body(request)
         parts = path.strip("/").split("/")
         failure = self._injected(request.method, path)
+        if failure is not None and failure.status is None:  # a slow answer, not a failure (see `delay`)
+            try:
+                response = await self._route(request.method, parts, body, request)
+            finally:
+                self._changed()
+            await asyncio.sleep(failure.hang or 0)
+            return response
         if failure is not None:
             if failure.applied:
                 try:
@@ -390,6 +397,12 @@ class DiscordStandIn:
         failure = Failure(method, re.compile(path), status, times, retry_after, hang, applied)
         self.failures.append(failure)
         return failure
+
+    def delay(self, method: str, path: str, seconds: float, times: int = 1) -> Failure:
+        """The next `times` matching requests take effect at once but are answered `seconds` late."""
+        slow = Failure(method, re.compile(path), None, times, hang=seconds)  # type: ignore[arg-type]
+        self.failures.append(slow)
+        return slow
 
     def _injected(self, method: str, path: str) -> Failure | None:
         for f in self.failures:
