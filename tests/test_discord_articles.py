@@ -126,12 +126,17 @@ def test_sources_name_the_article_and_link_the_passage(standin, bot):
 
 
 def test_article_set_without_manage_channels_is_refused_politely(standin, bot, data_dir):
+    since = len(bot.log())
     it = standin.slash("article", {"article": SECOND_ARTICLE_ID}, subcommand="set", channel="random")
     msg = standin.wait_answered(it)
     assert msg["flags"] & 64 and "seuls les membres qui peuvent gérer ce salon" in msg["content"]
     english = standin.wait_answered(standin.slash("article", {}, subcommand="clear", channel="random", locale="en-US"))
     assert english["flags"] & 64 and "only members who can manage this channel" in english["content"]
     assert binding(data_dir, standin.channel_id("random")) is None
+    standin.wait_for(lambda: bot.log()[since:].count("refused (MissingPermissions)") == 2, timeout=10,
+                     what="both refusals in the log")
+    assert it.followups == [], "one reply, not a second 'could not read that request'"
+    assert "malformed" not in bot.log()[since:]
 
 
 def test_article_set_in_a_direct_message_says_it_works_in_a_server(standin, bot):
@@ -167,6 +172,10 @@ def test_bound_channel_questions_go_to_its_article_unless_they_name_another(stan
     named = standin.wait_answered(standin.slash("ask", {"question": SHEAR, "article": SEED_ARTICLE_ID},
                                                 channel="random"))
     assert docs_of(data_dir, named) == {SEED_ARTICLE_ID}, "naming another article wins over the binding"
+    # A mention has no article option: naming the other article in its words wins too, and changes no binding.
+    in_words = mention(standin, "Dans l'article sur Sam Altman, qui est Emmett Shear ?", "random")
+    assert docs_of(data_dir, in_words) == {SEED_ARTICLE_ID}
+    assert binding(data_dir, standin.channel_id("random")) == (SECOND_ARTICLE_ID, "set")
     # A thread of a bound channel inherits its article.
     standin.create_thread("random-thread", parent="random")
     assert docs_of(data_dir, mention(standin, SHEAR, "random-thread")) == {SECOND_ARTICLE_ID}
@@ -218,6 +227,9 @@ def test_thread_follow_ups_keep_the_thread_article(standin, bot, data_dir):
     assert binding(data_dir, tid) == (SECOND_ARTICLE_ID, "thread")
     follow_up = mention(standin, SHEAR, "velos")  # about the other article: the thread keeps its own
     assert docs_of(data_dir, follow_up) == {SECOND_ARTICLE_ID}
+    named = mention(standin, "Dans « Microsoft récupère Sam Altman », qui est Emmett Shear ?", "velos")
+    assert docs_of(data_dir, named) == {SEED_ARTICLE_ID}, "a follow-up naming the other article goes there"
+    assert binding(data_dir, tid) == (SECOND_ARTICLE_ID, "thread"), "and the thread keeps its article"
     # Outside the thread the same question goes to the article it is about.
     outside = mention(standin, SHEAR, "general")
     assert stored(data_dir, answer_id(outside))["answer"]["hits"][0]["passage"]["location"]["doc_id"] == SEED_ARTICLE_ID

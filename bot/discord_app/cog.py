@@ -4,7 +4,8 @@ Each question follows one path (`_answer`): checks, then the worker, then the st
 rendered payload. Discord objects stay here; rendering is pure (bot.render), retrieval is behind
 the worker (bot.discord_app.worker).
 Which article a question goes to: the one it names (/ask's `article` option), else the channel's or
-thread's binding (bot.discord_app.bindings), else every article.
+thread's binding (bot.discord_app.bindings) unless the question's words name another article
+(index.named_article), else every article.
 """
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ from bot.render.discord_phrases import lang_of_locale, say
 from index.errors import DatabaseUnavailable, UnknownArticle, VerbatimError
 from index.language import detect_language
 from index.model import Answer, ArticleInfo
+from index.named_article import named_article
 
 from .answers_keeper import PendingAnswer, StoreBusy
 from .answers_store import StoredAnswer
@@ -178,6 +180,11 @@ class AskCog(commands.Cog):
             except Exception:  # the bindings table unreadable: answer from every article rather than not at all
                 log.exception("reading the article binding of channel %s failed", channel_id)
             bound = article is not None
+            if bound:  # "unless they name another": a mention has no article option, so the naming is in its words
+                other = named_article(question, self.articles())
+                if other is not None and other.id != article:
+                    log.info("a question in channel %s names article %s over its own %s", channel_id, other.id, article)
+                    article, stale = other.id, False
         else:
             bound = False
         try:
@@ -362,18 +369,7 @@ class AskCog(commands.Cog):
     # ----- @mentions and answer channels --------------------------------------------------------
 
     def _question_in(self, message: discord.Message) -> str | None:
-        """The question a message asks the bot, or None if it is not for the bot."""
-        me = self.bot.user
-        if me is None or message.author.bot or message.webhook_id is not None:
-            return None
-        mention = re.compile(rf"<@!?{me.id}>")
-        if mention.search(message.content or ""):
-            return mention.sub(" ", message.content).strip()
-        content = (message.content or "").strip()
-        if message.channel.id in self.bot.config.answer_channels and content.endswith("?") \
-                and any(c.isalnum() for c in content):  # "?" or "😂?" in a busy channel asks nothing
-            return content
-        return None
+        return question_in(message, self.bot.user, self.bot.config.answer_channels)
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
@@ -387,6 +383,7 @@ class AskCog(commands.Cog):
         locale = message.guild.preferred_locale if message.guild else None
         lang = guess_lang(question, lang_of_locale(locale))
         if self.bot.inflight.closing:
+            self.bot.departure.replying()  # this reply is let finish before the bot leaves
             await message.reply(say(lang, "restarting_new"), mention_author=False)
             return
         refusal = await self._refusal(question, message.author.id, guild_id, lang)
@@ -403,3 +400,17 @@ class AskCog(commands.Cog):
             if view is not None:
                 kwargs["view"] = view
             await message.reply(**kwargs, mention_author=False)
+
+
+def question_in(message: discord.Message, me: discord.abc.User | None, answer_channels) -> str | None:
+    """The question a message asks the bot, or None if it is not for the bot."""
+    if me is None or message.author.bot or message.webhook_id is not None:
+        return None
+    mention = re.compile(rf"<@!?{me.id}>")
+    if mention.search(message.content or ""):
+        return mention.sub(" ", message.content).strip()
+    content = (message.content or "").strip()
+    if message.channel.id in answer_channels and content.endswith("?") \
+            and any(c.isalnum() for c in content):  # "?" or "😂?" in a busy channel asks nothing
+        return content
+    return None
