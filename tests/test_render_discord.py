@@ -203,3 +203,16 @@ def test_escape_examples():
         "@\u200beveryone \\<@\u200b&123456789012345678\\> \\*\\*x\\*\\*")
     assert escape_user_text("# titre\n> cité") == "\\# titre \\> cité"
     assert escape_user_text("[x](https://e.example) **gras**") == "\\[x\\](https://e.example) \\*\\*gras\\*\\*"
+    # A numbered line is broken after its number: a backslash before the digit would show ("\\1. point").
+    assert escape_user_text("1. point") == "1\\. point"
+    assert escape_user_text("12.5 % de plus ?") == "12\\.5 % de plus ?"
+    assert escape_user_text("Le 1. point") == "Le 1. point"
+
+
+def test_the_sources_footer_shows_the_asker_name_as_typed():
+    """Footers show text as is: escaping "_bob_" there would show its backslashes, and nothing there pings."""
+    loc = Location("d", "article", "S", 1, None, 0, 6)
+    hit = Hit(1, 0.9, Passage(1, "Texte.", loc), (0, 6))
+    answer = Answer(question="q ?", language="fr", answered=True, hits=(hit,), quoted=(hit,), build_id="b")
+    footer = sources_payload(answer, 7, "_bob_ *\n@everyone").embeds[-1]["footer"]["text"]
+    assert "_bob_ * @everyone" in footer and "\\" not in footer

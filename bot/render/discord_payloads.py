@@ -26,7 +26,8 @@ ANSWER_COLOUR = 0x2B6CB0
 ABSTAIN_COLOUR = 0x718096
 MAX_QUOTE_CHARS = 900  # per quoted passage in an answer; the full passage is in /source
 _INLINE_MARKDOWN = re.compile(r"([\\*_~|`\[\]<>])")
-_LINE_START = re.compile(r"^([#>\-+]|\d+\.)")
+_LINE_START = re.compile(r"^([#>\-+])")
+_NUMBERED = re.compile(r"^(\d+)\.")  # "1. …" would start a list: "1\. …" (a backslash before a digit shows)
 _PASSAGE_MARKDOWN = re.compile(r"([\\*_~|`\[])")
 
 
@@ -46,7 +47,13 @@ def escape_user_text(text: str) -> str:
     """
     one_line = " ".join(text.split())
     safe = escape_mentions(_INLINE_MARKDOWN.sub(r"\\\1", one_line))
-    return _LINE_START.sub(r"\\\1", safe)
+    return _NUMBERED.sub(r"\1\\.", _LINE_START.sub(r"\\\1", safe))
+
+
+def plain_user_text(text: str) -> str:
+    """Text a user typed, for where Discord shows text as is (embed footers): one line, nothing escaped,
+    since a backslash would show there and nothing in a footer formats or pings."""
+    return " ".join(text.split())
 
 
 def literal(text: str) -> str:
@@ -162,7 +169,7 @@ def sources_payload(answer: Answer, answer_id: int, asker: str, shared_by: str |
         return Payload(content=trim(content + "\n" + say(lang, "not_found"), L.CONTENT))
     label = say(lang, "cited" if cited else "closest")
     footer = trim(
-        say(lang, "sources_footer", id=answer_id, asker=escape_user_text(asker), build=short_build(answer.build_id)),
+        say(lang, "sources_footer", id=answer_id, asker=plain_user_text(asker), build=short_build(answer.build_id)),
         L.FOOTER_TEXT,
     )
     heads = []
