@@ -231,6 +231,14 @@ def test_mention_is_answered_without_message_content_intent(standin, bot, data_d
     assert row["asker_id"] == int(user["id"])
 
 
+def test_a_mention_reads_other_mentions_and_emoji_as_the_asker_saw_them(standin, bot, data_dir):
+    other = standin.new_user("Bérénice")
+    mid = standin.post_message(f"<@{standin.app_id}> <@{other['id']}> demande : qui dirige le nouveau laboratoire "
+                               f"de Microsoft <:pouce:123456789012345678> <@&223456789012345678> ?", mentions=[other])
+    row = stored(data_dir, answer_id(standin.wait_reply(mid)))
+    assert row["question"] == "@Bérénice demande : qui dirige le nouveau laboratoire de Microsoft :pouce: ?", row
+
+
 def test_message_not_for_the_bot_is_ignored(standin, bot):
     quiet = standin.post_message("Qui dirige OpenAI ?", mention_bot=False)
     asked = standin.post_message(f"<@{standin.app_id}> Qui dirige OpenAI ?")

@@ -408,9 +408,29 @@ def question_in(message: discord.Message, me: discord.abc.User | None, answer_ch
         return None
     mention = re.compile(rf"<@!?{me.id}>")
     if mention.search(message.content or ""):
-        return mention.sub(" ", message.content).strip()
+        return _readable(mention.sub(" ", message.content), message)
     content = (message.content or "").strip()
     if message.channel.id in answer_channels and content.endswith("?") \
             and any(c.isalnum() for c in content):  # "?" or "😂?" in a busy channel asks nothing
-        return content
+        return _readable(content, message)
     return None
+
+
+_MARKUP = re.compile(r"<(@[!&]?|#)(\d{15,21})>|<a?:(\w{2,32}):\d{15,21}>")
+
+
+def _readable(text: str, message: discord.Message) -> str:
+    """The question as the asker saw it: "<@123…>" is "@Bob", "<#…>" "#général", a custom emoji ":name:"
+    (its digits are no words of the question, and its echo reads as typed); one not resolved is left out."""
+    people = {str(u.id): u.display_name for u in message.mentions}
+    roles = {str(r.id): r.name for r in message.role_mentions}
+    channels = {str(c.id): getattr(c, "name", "") for c in message.channel_mentions}
+
+    def name(m: re.Match) -> str:
+        if m.group(3):
+            return f":{m.group(3)}:"
+        kind, id_ = m.group(1), m.group(2)
+        found = (channels if kind == "#" else roles if kind == "@&" else people).get(id_)
+        return f"{'#' if kind == '#' else '@'}{found}" if found else " "
+
+    return " ".join(_MARKUP.sub(name, text).split())

@@ -722,7 +722,7 @@ class DiscordStandIn:
 
     def post_message(self, content: str, *, user: dict | None = None, channel: str = "general",
                      mention_bot: bool = True, mention_roles: list[str] | None = None,
-                     guild: str | None = None) -> str:
+                     mentions: list[dict] | None = None, guild: str | None = None) -> str:
         """A user message in a channel; without the message-content intent, Discord blanks the content of
         messages that do not mention the bot, and so does the stand-in."""
         gid = guild or self.guild_id
@@ -730,7 +730,7 @@ class DiscordStandIn:
         mid = o.snowflake()
         msg = o.message(mid, self.channel_id(channel, guild=gid), user, {"content": content}, guild_id=gid)
         msg["member"] = {k: v for k, v in o.member(user).items() if k != "user"}
-        msg["mentions"] = [self.bot_user] if mention_bot else []
+        msg["mentions"] = ([self.bot_user] if mention_bot else []) + list(mentions or [])  # other users named
         msg["mention_roles"] = mention_roles or []
         if not mention_bot and not self.message_content_intent:
             msg["content"] = ""
