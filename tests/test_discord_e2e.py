@@ -239,6 +239,23 @@ def test_a_mention_reads_other_mentions_and_emoji_as_the_asker_saw_them(standin,
     assert row["question"] == "@Bérénice demande : qui dirige le nouveau laboratoire de Microsoft :pouce: ?", row
 
 
+def test_a_slash_question_reads_channel_mentions_by_name_and_leaves_unknown_ones_out(standin, bot, data_dir):
+    general = standin.channel_id("general")
+    msg = standin.wait_answered(standin.slash("ask", {"question": f"Vu dans <#{general}> : qui dirige le nouveau "
+                                                                  f"laboratoire de Microsoft <@&223456789012345678> ?"}))
+    row = stored(data_dir, answer_id(msg))
+    assert row["question"] == "Vu dans #general : qui dirige le nouveau laboratoire de Microsoft ?", row
+
+
+def test_a_question_deleted_while_the_bot_thinks_still_gets_its_answer_in_the_channel(standin, bot, data_dir):
+    standin.delay("POST", r"^/channels/\d+/typing$", 1.0)  # the bot is "typing" when the asker deletes the question
+    mid = standin.post_message(f"<@{standin.app_id}> Qui dirige le nouveau laboratoire de Microsoft ?")
+    standin.delete_user_message(mid)
+    (sent,) = standin.wait_for(lambda: standin.replies_to(mid), timeout=60, what="the answer")
+    assert "message_reference" not in sent.message and sent.body["replied_to_deleted"]["fail_if_not_exists"] is False
+    assert is_quoted_answer(sent.message)
+
+
 def test_message_not_for_the_bot_is_ignored(standin, bot):
     quiet = standin.post_message("Qui dirige OpenAI ?", mention_bot=False)
     asked = standin.post_message(f"<@{standin.app_id}> Qui dirige OpenAI ?")

@@ -28,6 +28,7 @@ from .bindings import ArticleBindings
 from .buttons import DYNAMIC_ITEMS
 from .cog import AskCog, guess_lang, question_in
 from .config import BotConfig
+from .delivery import reply_to
 from .departure import CommandTree, Departure
 from .error_handlers import answer_unclaimed, guard_gateway_parsers, on_app_command_error
 from .gateway import use_api_base, use_gateway_of
@@ -125,6 +126,8 @@ class VerbatimBot(commands.Bot):
             await use_gateway_of(self.http)
         build = await self.worker.start()
         log.info("serving index build %s", build)
+        if self.worker.retriever is not None and self.worker.retriever.stale:
+            log.warning("%s", self.worker.retriever.stale)
         await self.tree.set_translator(FrenchDescriptions())
         await self.add_cog(AskCog(self))
         await self.add_cog(ArticleCog(self))
@@ -146,8 +149,7 @@ class VerbatimBot(commands.Bot):
         self.departure.replying()
         locale = message.guild.preferred_locale if message.guild else None
         try:
-            await message.reply(say(guess_lang(message.content or "", lang_of_locale(locale)), "restarting_new"),
-                                mention_author=False)
+            await reply_to(message, say(guess_lang(message.content or "", lang_of_locale(locale)), "restarting_new"))
         except (discord.HTTPException, OSError, RuntimeError) as e:
             log.warning("could not tell message %s the bot is restarting (%s)", message.id, e.__class__.__name__)
 

@@ -40,7 +40,7 @@ from index.named_article import named_article
 from .answers_keeper import PendingAnswer, StoreBusy
 from .answers_store import StoredAnswer
 from .buttons import answer_view, share_view
-from .delivery import acknowledge, deliver, reply_privately
+from .delivery import acknowledge, deliver, reply_privately, reply_to
 
 if TYPE_CHECKING:
     from .client import VerbatimBot
@@ -234,6 +234,7 @@ class AskCog(commands.Cog):
                           scope: Literal["all", "article", "comments"] = "all",
                           article: Optional[app_commands.Range[str, 1, 100]] = None) -> None:
         received = time.monotonic()
+        question = as_shown(question, _guild_lookup(interaction.guild)) or question
         lang = guess_lang(question, lang_of_locale(interaction.locale))
         if self.bot.inflight.closing:
             await acknowledge(interaction.response.send_message(say(lang, "restarting_new"), ephemeral=True),
@@ -376,6 +377,17 @@ class AskCog(commands.Cog):
         question = self._question_in(message)
         if question is None:
             return
+        try:
+            await self._on_question(message, question)
+        except Exception:  # a question is never met with silence, whatever broke
+            log.exception("answering message %s failed", message.id)
+            lang = lang_of_locale(message.guild.preferred_locale if message.guild else None)
+            try:
+                await reply_to(message, say(lang, "busy"))
+            except (discord.HTTPException, OSError, RuntimeError) as e:
+                log.warning("could not tell message %s something went wrong (%s)", message.id, e.__class__.__name__)
+
+    async def _on_question(self, message: discord.Message, question: str) -> None:
         guild_id = message.guild.id if message.guild else None
         if not self.bot.config.allows(guild_id, message.channel.id, channel_and_parent(message.channel)[1]):
             log.info("ignored a mention in channel %s (not allowed)", message.channel.id)
@@ -384,13 +396,13 @@ class AskCog(commands.Cog):
         lang = guess_lang(question, lang_of_locale(locale))
         if self.bot.inflight.closing:
             self.bot.departure.replying()  # this reply is let finish before the bot leaves
-            await message.reply(say(lang, "restarting_new"), mention_author=False)
+            await reply_to(message, say(lang, "restarting_new"))
             return
         refusal = await self._refusal(question, message.author.id, guild_id, lang)
         if refusal:
-            await message.reply(**send_kwargs(notice_payload(refusal)), mention_author=False)
+            await reply_to(message, **send_kwargs(notice_payload(refusal)))
             return
-        tell = lambda: message.reply(say(lang, "restarting"), mention_author=False)
+        tell = lambda: reply_to(message, say(lang, "restarting"))
         async with self.bot.inflight.track(tell) as job:
             async with message.channel.typing():
                 payload, view = await self._answer(question, "all", user=message.author, guild_id=guild_id,
@@ -399,7 +411,7 @@ class AskCog(commands.Cog):
             kwargs = send_kwargs(payload)
             if view is not None:
                 kwargs["view"] = view
-            await message.reply(**kwargs, mention_author=False)
+            await reply_to(message, **kwargs)
 
 
 def question_in(message: discord.Message, me: discord.abc.User | None, answer_channels) -> str | None:
@@ -408,29 +420,45 @@ def question_in(message: discord.Message, me: discord.abc.User | None, answer_ch
         return None
     mention = re.compile(rf"<@!?{me.id}>")
     if mention.search(message.content or ""):
-        return _readable(mention.sub(" ", message.content), message)
+        return _as_shown_in(mention.sub(" ", message.content), message)
     content = (message.content or "").strip()
     if message.channel.id in answer_channels and content.endswith("?") \
             and any(c.isalnum() for c in content):  # "?" or "😂?" in a busy channel asks nothing
-        return _readable(content, message)
+        return _as_shown_in(content, message)
     return None
 
 
 _MARKUP = re.compile(r"<(@[!&]?|#)(\d{15,21})>|<a?:(\w{2,32}):\d{15,21}>")
 
 
-def _readable(text: str, message: discord.Message) -> str:
+def _as_shown_in(text: str, message: discord.Message) -> str:
     """The question as the asker saw it: "<@123…>" is "@Bob", "<#…>" "#général", a custom emoji ":name:"
     (its digits are no words of the question, and its echo reads as typed); one not resolved is left out."""
-    people = {str(u.id): u.display_name for u in message.mentions}
-    roles = {str(r.id): r.name for r in message.role_mentions}
-    channels = {str(c.id): getattr(c, "name", "") for c in message.channel_mentions}
+    people = {u.id: u.display_name for u in message.mentions}
+    roles = {r.id: r.name for r in message.role_mentions}
+    channels = {c.id: getattr(c, "name", "") for c in message.channel_mentions}
+    return as_shown(text, lambda kind, id_: (channels if kind == "#" else roles if kind == "@&" else people).get(id_))
 
+
+def as_shown(text: str, lookup) -> str:
+    """`text` with mention and emoji markup as Discord shows it; `lookup(kind, id)` names a mention ("@", "@!",
+    "@&" or "#") or returns None."""
     def name(m: re.Match) -> str:
         if m.group(3):
             return f":{m.group(3)}:"
-        kind, id_ = m.group(1), m.group(2)
-        found = (channels if kind == "#" else roles if kind == "@&" else people).get(id_)
+        kind = m.group(1)
+        found = lookup(kind, int(m.group(2)))
         return f"{'#' if kind == '#' else '@'}{found}" if found else " "
 
     return " ".join(_MARKUP.sub(name, text).split())
+
+
+def _guild_lookup(guild: discord.Guild | None):
+    """Names from the guild's cache (a slash option's text comes with no resolved mentions)."""
+    def lookup(kind: str, id_: int) -> str | None:
+        if guild is None:
+            return None
+        found = guild.get_channel_or_thread(id_) if kind == "#" else guild.get_role(id_) if kind == "@&" \
+            else guild.get_member(id_)
+        return getattr(found, "display_name", None) or getattr(found, "name", None)
+    return lookup

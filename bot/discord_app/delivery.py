@@ -136,3 +136,10 @@ async def reply_privately(interaction: discord.Interaction, text: str) -> bool:
     except (discord.HTTPException, asyncio.TimeoutError, discord.InteractionResponded) as e:
         log.warning("could not reply to interaction %s (%s)", interaction.id, _why(e))
         return False
+
+
+async def reply_to(message: discord.Message, content: str | None = None, **kwargs: Any) -> discord.Message:
+    """A reply to a message that goes out even if its author deleted it meanwhile: then as a plain message in
+    the channel (Discord's `fail_if_not_exists: false`), rather than an error and silence. Never pings the author."""
+    return await message.channel.send(content, reference=message.to_reference(fail_if_not_exists=False),
+                                      mention_author=False, **kwargs)

@@ -159,6 +159,7 @@ class DiscordStandIn:
         self.by_token: dict[str, Interaction] = {}
         self.sent: list[Sent] = []
         self.messages: dict[str, dict] = {}
+        self.deleted_messages: set[str] = set()  # user messages deleted (delete_user_message)
         self.heartbeats: list[float] = []
         self.identifies: list[dict] = []
         self.sessions = 0
@@ -564,6 +565,15 @@ class DiscordStandIn:
         guild = self._guild_of_channel(channel_id)
         if guild is None:
             self.violation(f"message to unknown channel {channel_id}")
+        reference = body.get("message_reference") or {}
+        if str(reference.get("message_id")) in self.deleted_messages:
+            # As Discord: a reply to a message deleted meanwhile fails, unless it asked to be sent anyway
+            # (`fail_if_not_exists: false`), and then it goes out as a plain message.
+            if reference.get("fail_if_not_exists", True):
+                return json_response({"message": "Invalid Form Body", "code": 50035, "errors": {"message_reference": {
+                    "_errors": [{"code": "MESSAGE_REFERENCE_UNKNOWN_MESSAGE", "message": "Unknown message"}]}}},
+                    status=400)
+            body = {**{k: v for k, v in body.items() if k != "message_reference"}, "replied_to_deleted": reference}
         msg = o.message(o.snowflake(), channel_id, self.bot_user, body, guild_id=guild or self.guild_id)
         self.messages[msg["id"]] = msg
         self.sent.append(Sent(channel_id, body, msg, time.monotonic()))
@@ -742,7 +752,16 @@ class DiscordStandIn:
         return it.final()
 
     def replies_to(self, message_id: str) -> list[Sent]:
-        return [s for s in self.sent if str((s.body.get("message_reference") or {}).get("message_id")) == str(message_id)]
+        """What the bot sent in reply to a message (also a reply sent as a plain message, its question deleted)."""
+        return [s for s in self.sent if str((s.body.get("message_reference") or s.body.get("replied_to_deleted") or {})
+                                            .get("message_id")) == str(message_id)]
+
+    def delete_user_message(self, message_id: str, channel: str = "general", guild: str | None = None) -> None:
+        """The user deletes a message: replies to it must ask to be sent anyway, and the bot is told."""
+        gid = guild or self.guild_id
+        self.deleted_messages.add(str(message_id))
+        self._call(self._dispatch("MESSAGE_DELETE", {"id": str(message_id), "channel_id": self.channel_id(channel, guild=gid),
+                                                     "guild_id": gid}, guild=gid))
 
     def wait_reply(self, message_id: str, timeout: float = 60) -> dict:
         return self.wait_for(lambda: (self.replies_to(message_id) or [None])[0], timeout,
