@@ -185,6 +185,7 @@ def _ask(args: argparse.Namespace) -> int:
         print("verbatim: no index yet, building it first (once)…", file=sys.stderr)
 
     retriever = Retriever.open(settings, on_build=say_building, progress=progress_bar("embedding"))
+    _note_stale(retriever)
     several = len(retriever.articles()) > 1  # quotes then name their article
     if question is not None:
         answer = retriever.ask(question, scope=args.scope, k=args.k, article=args.article)
@@ -195,6 +196,11 @@ def _ask(args: argparse.Namespace) -> int:
             print(answer_text(answer, bold=bold, name_articles=several))
         return 0
     return _ask_batch(retriever, read_batch(sys.stdin.buffer), args, several)
+
+
+def _note_stale(retriever) -> None:
+    if retriever.stale:
+        print(f"verbatim: note: {retriever.stale}", file=sys.stderr)
 
 
 def _ask_batch(retriever, lines, args: argparse.Namespace, several: bool) -> int:
@@ -212,7 +218,8 @@ def _ask_batch(retriever, lines, args: argparse.Namespace, several: bool) -> int
         except VerbatimError as e:
             failures += 1
             error = str(e) if line.error else f"line {line.number}: {e}"
-            print(f"verbatim: error: {error}", file=sys.stderr)
+            if args.json or not (sys.stdout.isatty() and sys.stderr.isatty()):  # on one screen, said once
+                print(f"verbatim: error: {error}", file=sys.stderr)
             row = error_json(line.question, error) if args.json else f"verbatim: error: {error}"
         print(json.dumps(row, ensure_ascii=False) if args.json else row + "\n", flush=True)
     return 1 if failures else 0
@@ -224,6 +231,7 @@ def _eval(args: argparse.Namespace) -> int:
 
     questions = load_questions(args.questions)
     retriever = Retriever.open(_answering_settings(args), progress=progress_bar("embedding"))  # one model load
+    _note_stale(retriever)
     outcomes = []
     for q in questions:
         answer = retriever.ask(q.question)

@@ -39,6 +39,7 @@ class _Loaded:
     stored: store.StoredIndex
     ranker: Ranker
     articles: tuple[ArticleInfo, ...] = ()
+    stale: str | None = None  # why the build is older than its corpus (check_compatible), None when it is not
 
 
 class Retriever:
@@ -79,6 +80,11 @@ class Retriever:
     @property
     def build_id(self) -> str:
         return self._loaded.stored.build_id
+
+    @property
+    def stale(self) -> str | None:
+        """Why the build being served is older than the corpus, or None (see `check_compatible`)."""
+        return self._loaded.stale
 
     @property
     def manifest(self) -> dict:
@@ -199,8 +205,8 @@ class Retriever:
 
 def _load(settings: Settings, embedder: Embedder, source, build_id: str | None, check_corpus: bool = True) -> _Loaded:
     stored = source.load(build_id)
-    check_compatible(stored.manifest, embedder, settings.corpus_dir if check_corpus else None)
-    return _Loaded(stored, Ranker(stored, Weights.from_settings(settings)), catalogue(stored.passages))
+    stale = check_compatible(stored.manifest, embedder, settings.corpus_dir if check_corpus else None)
+    return _Loaded(stored, Ranker(stored, Weights.from_settings(settings)), catalogue(stored.passages), stale)
 
 
 def _chosen_article(answer: Answer) -> str | None:
@@ -209,8 +215,12 @@ def _chosen_article(answer: Answer) -> str | None:
     return first[0].passage.location.doc_id if first else None
 
 
-def check_compatible(manifest: dict, embedder: Embedder, corpus_dir: Path | None) -> None:
-    """Refuses a build made with another model or from another corpus: it would answer wrongly."""
+def check_compatible(manifest: dict, embedder: Embedder, corpus_dir: Path | None) -> str | None:
+    """Refuses a build made with another model or from another corpus: it would answer wrongly.
+
+    A build of this very corpus before its latest changes (an article imported, edited or removed since,
+    a build under way or killed, a rollback) is only stale: its quotes are still verbatim, of the articles as
+    they were when it was built, and a running bot serves it too. It loads, and the note returned says so."""
     fix = "run `verbatim index build` to rebuild with the current settings"
     if manifest.get("embedder") != embedder.backend or manifest.get("model_id") != embedder.model_id:
         built = manifest.get("embedder")
@@ -226,4 +236,6 @@ def check_compatible(manifest: dict, embedder: Embedder, corpus_dir: Path | None
         if built_from and Path(built_from).resolve() != corpus_dir.resolve():
             raise IndexMismatch(f"the corpus in {corpus_dir} is not the one the index was built from ({built_from}), "
                                 f"or changed since: pass --corpus {built_from}, or {fix}")
-        raise IndexMismatch(f"the corpus in {corpus_dir} changed since the index was built: {fix}")
+        return (f"the corpus in {corpus_dir} changed since index build {manifest.get('build_id', '?')} was made: "
+                f"answering from that build; run `verbatim index build` to include the changes")
+    return None

@@ -103,6 +103,33 @@ def test_bad_line_in_a_batch_does_not_lose_the_others(backend):
     assert result.returncode == 1 and "Traceback" not in result.stderr
 
 
+def test_a_bad_batch_line_on_a_terminal_is_reported_once(built_settings):
+    """stdout and stderr on one screen: the error in its place only, not a second time from stderr."""
+    import os
+    import subprocess
+    import sys
+
+    main, screen = os.openpty()
+    env = dict(os.environ, VERBATIM_DATA_DIR=str(built_settings.data_dir), VERBATIM_CORPUS_DIR=str(CORPUS_DIR))
+    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "ask", "-"], stdin=subprocess.PIPE, stdout=screen,
+                            stderr=screen, env=env)
+    os.close(screen)
+    proc.stdin.write(b"Qui est Emmett Shear ?\n\xff\n")
+    proc.stdin.close()
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(main, 65536)
+        except OSError:  # the other end closed
+            break
+        if not chunk:
+            break
+        shown += chunk
+    assert proc.wait(120) == 1
+    os.close(main)
+    assert shown.count(b"not valid UTF-8") == 1 and b"Emmett Shear" in shown, shown[-2000:]
+
+
 def test_missing_corrupt_index_and_unreadable_corpus(tmp_path, built_settings):
     missing = run_cli("index", "info", data_dir=tmp_path / "none")
     assert missing.returncode == 1 and "verbatim index build" in missing.stderr

@@ -17,7 +17,7 @@ from index.errors import IndexCorrupt, IndexMismatch, IndexMissing
 from index.service import Retriever
 from index.settings import Settings
 
-from .conftest import CORPUS_DIR, PROJECT_ROOT
+from .conftest import CORPUS_DIR, PROJECT_ROOT, run_cli
 
 
 @pytest.fixture
@@ -102,6 +102,30 @@ def test_changed_corpus_is_refused(private, copied_corpus):
     with pytest.raises(IndexMismatch, match="corpus .* changed") as caught:
         Retriever.open(settings, build_if_missing=False)
     assert f"built from ({private.corpus_dir})" in str(caught.value)  # and which corpus it was built from
+
+
+def test_a_build_older_than_its_own_corpus_answers_and_says_it_is_stale(private, copied_corpus, e5_embedder):
+    """An article imported, edited or removed since the last build (or a rollback to a build of an older corpus):
+    the build still quotes the articles as they were, as a running bot would, and says so; a new build clears it."""
+    from index.backends import rollback
+
+    settings = private.with_(corpus_dir=copied_corpus)
+    first = build_index(settings, e5_embedder).build_id  # a build of this very corpus directory
+    assert Retriever.open(settings, build_if_missing=False).stale is None
+    [md] = copied_corpus.glob("*.md")
+    md.write_text(md.read_text().replace("Guerre des TPU", "Guerre des puces"))
+    stale = Retriever.open(settings, build_if_missing=False)
+    assert stale.build_id == first and "changed since index build" in stale.stale
+    assert stale.ask("Qui est Emmett Shear ?").answered
+    cli = run_cli("ask", "Qui est Emmett Shear ?", data_dir=settings.data_dir, corpus_dir=copied_corpus)
+    assert cli.returncode == 0 and "Emmett Shear" in cli.stdout, cli.stderr
+    assert cli.stderr.count("verbatim: note: the corpus") == 1 and "verbatim index build" in cli.stderr
+    second = build_index(settings, e5_embedder).build_id
+    assert Retriever.open(settings, build_if_missing=False).stale is None
+    # Rolled back to the build of the older corpus: it answers, as the rollback promised.
+    assert rollback(settings) == (first, second)
+    back = run_cli("ask", "Qui est Emmett Shear ?", data_dir=settings.data_dir, corpus_dir=copied_corpus)
+    assert back.returncode == 0 and "Emmett Shear" in back.stdout and "note:" in back.stderr, back.stderr
 
 
 def test_damaged_file_is_refused(private):
