@@ -236,6 +236,10 @@ def check_compatible(manifest: dict, embedder: Embedder, corpus_dir: Path | None
         if built_from and Path(built_from).resolve() != corpus_dir.resolve():
             raise IndexMismatch(f"the corpus in {corpus_dir} is not the one the index was built from ({built_from}), "
                                 f"or changed since: pass --corpus {built_from}, or {fix}")
-        return (f"the corpus in {corpus_dir} changed since index build {manifest.get('build_id', '?')} was made: "
+        build = manifest.get("build_id", "?")
+        if not any(corpus_dir.glob("*.md")):
+            return (f"the corpus in {corpus_dir} holds no article any more: answering from index build {build}, "
+                    f"made before; import an article (`verbatim corpus import`), then run `verbatim index build`")
+        return (f"the corpus in {corpus_dir} changed since index build {build} was made: "
                 f"answering from that build; run `verbatim index build` to include the changes")
     return None

@@ -126,6 +126,9 @@ def test_a_build_older_than_its_own_corpus_answers_and_says_it_is_stale(private,
     assert rollback(settings) == (first, second)
     back = run_cli("ask", "Qui est Emmett Shear ?", data_dir=settings.data_dir, corpus_dir=copied_corpus)
     assert back.returncode == 0 and "Emmett Shear" in back.stdout and "note:" in back.stderr, back.stderr
+    md.unlink()  # the only article removed: the note says what to do, not "run index build" (which would refuse)
+    empty = run_cli("ask", "Qui est Emmett Shear ?", data_dir=settings.data_dir, corpus_dir=copied_corpus)
+    assert empty.returncode == 0 and "holds no article any more" in empty.stderr and "corpus import" in empty.stderr
 
 
 def test_damaged_file_is_refused(private):
