@@ -55,8 +55,16 @@ def _importer(args: argparse.Namespace, corpus_dir):
 
     if not 0 < args.timeout <= 600:
         raise VerbatimError("--timeout must be more than 0 and at most 600 seconds")
-    return Importer(Collection(corpus_dir), timeout=args.timeout, force=getattr(args, "force", False),
+    collection = Collection(corpus_dir)
+    _warn_damaged(collection)
+    return Importer(collection, timeout=args.timeout, force=getattr(args, "force", False),
                     text_source=getattr(args, "source", None))
+
+
+def _warn_damaged(collection) -> None:
+    """One line per article file that cannot be read: the command goes on without it, and says so."""
+    for name, why in collection.damaged.items():
+        print(f"verbatim: warning: skipped {why} (fix it, or `verbatim corpus remove {name}`)", file=sys.stderr)
 
 
 def corpus_import(args: argparse.Namespace) -> int:
@@ -199,11 +207,14 @@ def _build_if_changed(settings, failed: int) -> int:
 def corpus_list(args: argparse.Namespace) -> int:
     from index.backends import indexed_counts
     from index.corpus.fingerprint import check_corpus_dir
+    from index.corpus.collection import Collection
     from index.corpus.listing import corpus_articles
 
     settings = _settings(args)
     check_corpus_dir(settings.corpus_dir)
-    rows = corpus_articles(settings.corpus_dir, indexed_counts(settings))  # the build of files or PostgreSQL
+    collection = Collection(settings.corpus_dir)
+    _warn_damaged(collection)
+    rows = corpus_articles(collection, indexed_counts(settings))  # the build of files or PostgreSQL
     if args.json:
         print(json.dumps(rows, ensure_ascii=False))
         return 0
@@ -230,6 +241,9 @@ def _corpus_remove(args: argparse.Namespace) -> int:
     from index.corpus.feed_registry import remember_removed
 
     doc = Collection(settings.corpus_dir).remove(args.id)
+    if doc is None:
+        print(f"removed the damaged file {args.id}.md (it could not be read, so no index holds it)")
+        return 0
     remember_removed(settings.corpus_dir, doc.id, doc.guid, doc.url)  # a followed feed must not bring it back
     print(f"removed {doc.id} ({doc.title}); run `verbatim index build` to drop it from the index")
     return 0

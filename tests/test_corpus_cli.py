@@ -283,3 +283,37 @@ def test_remove_unknown_and_sync_without_feeds_are_one_line_errors(capsys, dirs)
     assert rc == 1 and "not a plain id" in err
     rc, _, err = verbatim(capsys, dirs, "sync")
     assert rc == 1 and "no feed is followed" in err
+
+
+def test_a_damaged_article_file_is_skipped_with_a_warning_and_can_be_removed(capsys, dirs):
+    """One hand-broken file must not stop list, import or remove; a byte-order mark is no damage."""
+    corpus, _ = dirs
+    rc, _, err = verbatim(capsys, dirs, "import", str(SEED_PAGE), "--id", "seed")
+    assert rc == 0, err
+    (corpus / "broken.md").write_text('---\nid: "broken\ntitle: x\n', "utf-8")
+    rc, out, err = verbatim(capsys, dirs, "list")
+    assert rc == 0 and out.startswith("seed\t") and "skipped" in err and "broken.md" in err, (out, err)
+    assert "verbatim corpus remove broken" in err
+    rc, out, err = verbatim(capsys, dirs, "import", str(SEED_PAGE), "--id", "seed")
+    assert rc == 0 and "unchanged seed" in out and "broken.md" in err
+    rc, out, err = verbatim(capsys, dirs, "import", str(SEED_PAGE), "--id", "broken")
+    assert rc == 1 and "is damaged" in err and (corpus / "broken.md").read_text("utf-8").startswith('---\nid: "broken')
+    rc, out, err = verbatim(capsys, dirs, "remove", "broken")
+    assert rc == 0 and "removed the damaged file broken.md" in out and not (corpus / "broken.md").exists()
+    seed = (corpus / "seed.md").read_bytes()
+    (corpus / "seed.md").write_bytes(b"\xef\xbb\xbf" + seed)
+    rc, out, err = verbatim(capsys, dirs, "list")
+    assert rc == 0 and out.startswith("seed\t") and err == "", err
+
+
+def test_remove_takes_the_id_list_shows_when_the_file_is_named_otherwise(capsys, dirs):
+    corpus, _ = dirs
+    rc, _, err = verbatim(capsys, dirs, "import", str(SEED_PAGE), "--id", "seed")
+    assert rc == 0, err
+    text = (corpus / "seed.md").read_text("utf-8")
+    (corpus / "seed.md").unlink()
+    (corpus / "renamed.md").write_text(text.replace('id: "seed"', 'id: "other-id"', 1), "utf-8")
+    rc, out, _ = verbatim(capsys, dirs, "list")
+    assert out.startswith("other-id\t"), out
+    rc, out, err = verbatim(capsys, dirs, "remove", "other-id")
+    assert rc == 0 and "removed other-id" in out and not (corpus / "renamed.md").exists(), err

@@ -36,15 +36,26 @@ class Collection:
     def __init__(self, corpus_dir: Path):
         self.dir = corpus_dir
         self._docs: dict[str, Document] | None = None
+        self._damaged: dict[str, str] = {}
 
     def documents(self) -> dict[str, Document]:
+        """The readable articles, by file name. A damaged file (hand-edited, half-copied) is set aside in
+        `damaged` rather than stopping every command: listing, importing and removing go on without it."""
         if self._docs is None:
             self._docs = {}
             if self.dir.is_dir():
                 for path in sorted(self.dir.glob("*.md")):
-                    doc = markdown_format.loads(read_text(path), origin=str(path))
-                    self._docs[path.stem] = doc
+                    try:
+                        self._docs[path.stem] = markdown_format.loads(read_text(path), origin=str(path))
+                    except CorpusError as e:
+                        self._damaged[path.stem] = str(e)
         return self._docs
+
+    @property
+    def damaged(self) -> dict[str, str]:
+        """File name (without .md) → why it cannot be read."""
+        self.documents()
+        return self._damaged
 
     def path_of(self, doc_id: str) -> Path:
         return self.dir / f"{check_id(doc_id)}.md"
@@ -63,6 +74,9 @@ class Collection:
         An id already used by a *different* article (another URL, guid or source file) is refused unless
         `force`: importing must never silently replace someone else's article."""
         path = self.path_of(doc.id)
+        if doc.id in self.damaged:
+            raise CorpusError(f"{path} is damaged ({self.damaged[doc.id]}): repair it, or remove it with "
+                              f"`verbatim corpus remove {doc.id}`, then import again")
         doc = dataclasses.replace(doc, content_hash=text_hash(doc))
         text = markdown_format.dumps(doc)
         if markdown_format.loads(text, origin=str(path)) != doc:
@@ -81,7 +95,17 @@ class Collection:
         self.documents()[doc.id] = doc
         return Saved(doc, status, path)
 
-    def remove(self, doc_id: str) -> Document:
+    def remove(self, doc_id: str) -> Document | None:
+        """Removes the article `doc_id` (its id, or its file's name), and its saved page if no other article
+        uses it; a damaged file of that name is removed too (then None: it could not be read)."""
+        check_id(doc_id)
+        if doc_id in self.damaged and (self.dir / f"{doc_id}.md").exists():
+            (self.dir / f"{doc_id}.md").unlink()
+            del self._damaged[doc_id]
+            return None
+        if doc_id not in self.documents():  # the id `corpus list` shows, in a file named otherwise
+            named = [stem for stem, d in self.documents().items() if d.id == doc_id]
+            doc_id = named[0] if len(named) == 1 else doc_id
         path = self.path_of(doc_id)
         doc = self.documents().get(doc_id)
         if doc is None or not path.exists():

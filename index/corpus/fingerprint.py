@@ -34,7 +34,7 @@ def corpus_hash(corpus_dir: Path) -> str:
 
 def read_text(path: Path) -> str:
     try:
-        return path.read_text("utf-8")
+        return path.read_text("utf-8").removeprefix("\ufeff")  # a byte-order mark, as Windows editors write
     except UnicodeDecodeError:
         raise CorpusError(f"{path} is not UTF-8 text") from None
     except OSError as e:

@@ -9,11 +9,12 @@ from pathlib import Path
 from .collection import Collection
 
 
-def corpus_articles(corpus_dir: Path, counts: dict[str, tuple[int, int]] | None) -> list[dict]:
+def corpus_articles(corpus: Path | Collection, counts: dict[str, tuple[int, int]] | None) -> list[dict]:
     """`counts`: per document id, (passages, comments) in the current build, or None without a build."""
     counts = counts or {}
     rows = []
-    for doc in Collection(corpus_dir).documents().values():
+    collection = corpus if isinstance(corpus, Collection) else Collection(corpus)
+    for doc in collection.documents().values():
         indexed = counts.get(doc.id)
         rows.append({"id": doc.id, "title": doc.title, "date": doc.date, "url": doc.url,
                      "source": doc.source, "language": doc.language,
