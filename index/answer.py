@@ -102,6 +102,13 @@ def lacks_asked_kind(question: str, kind: str | None, hits: tuple[Hit, ...], set
     return kind
 
 
+def asks_back(hit: Hit) -> bool:
+    """A title that is itself a question ("Un cookie : qu'est-ce que c'est ?", the way help entries are
+    titled) restates the question it matches so well; it answers nothing, so it is not quoted as the
+    answer, though it still ranks (and so still chooses its document). /source shows it."""
+    return hit.passage.location.role == "title" and hit.passage.text.rstrip().endswith("?")
+
+
 def compose_answer(question: str, language: Lang, ranked: Ranked, stored: StoredIndex, settings: Settings,
                    scope: Scope = "all") -> Answer:
     hits = tuple(
@@ -116,8 +123,13 @@ def compose_answer(question: str, language: Lang, ranked: Ranked, stored: Stored
         not beside_its_document(question, language, ranked, stored, settings, hits[0].passage.location.doc_id, alone)
     quoted: tuple[Hit, ...] = ()
     if answered:
-        best = hits[0].score
-        quoted = tuple(h for h in hits if h.score >= best - settings.quote_margin)[: settings.max_quoted]
+        # A question-title passed over still chose the article: its text answers, or else the title itself
+        # (not another article's passage).
+        chosen = hits[0].passage.location.doc_id
+        lead = next((h for h in hits if not asks_back(h) and h.passage.location.doc_id == chosen), hits[0])
+        quoted = (lead, *(h for h in hits if h is not lead and not asks_back(h)
+                          and h.score >= lead.score - settings.quote_margin))
+        quoted = quoted[: settings.max_quoted]
     return Answer(question=question, language=language, answered=answered, hits=hits, quoted=quoted,
                   build_id=stored.build_id, scope=scope,
                   extra={"dense": [round(float(d), 4) for d in ranked.dense],

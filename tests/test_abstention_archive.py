@@ -78,6 +78,16 @@ def test_on_topic_questions_are_answered_from_their_document(archive):
     assert windows.answered and windows.quoted[0].passage.location.doc_id == WINDOWS
 
 
+def test_a_title_that_restates_the_question_is_not_quoted_as_its_answer(archive):
+    """Help entries are titled as questions: asked in its own words, the title ranks first and answers nothing."""
+    asked = archive.ask("La CNIL a-t-elle une copie des fichiers qui lui sont déclarés ?")
+    assert asked.hits[0].passage.location.role == "title"  # it still ranks first (and so chose the entry)
+    first = asked.quoted[0].passage
+    assert asked.answered and first.location.doc_id == ENTRIES[1] and first.location.role != "title"
+    assert first.text.startswith("Non, la CNIL ne détient pas")
+    assert all(h.passage.location.role != "title" for h in asked.quoted)
+
+
 def test_one_document_keeps_every_word_in_full_and_names_it_holds_weigh_nothing(archive):
     passages = [SimpleNamespace(text="Sam Altman rejoint Microsoft en 2018.", location=SimpleNamespace(doc_id="a"))]
     one = CollectionSpread(passages)
