@@ -153,7 +153,7 @@ def _index_rollback(args: argparse.Namespace) -> int:
     from index.backends import rollback
 
     now, was = rollback(_settings(args))
-    print(f"current build is now {now} (was {was})")
+    print(f"current build is now {now} ({f'was {was}' if was else 'there was none'})")
     return 0
 
 

@@ -61,6 +61,8 @@ class Retriever:
         source = index_source(settings)
         try:
             current = source.current_build_id()
+            if current is None and not settings.database_url:
+                store.check_current_link(settings.data_dir)
             if build_if_missing and current is None:
                 check_build_possible(settings.data_dir, settings.corpus_dir)  # before the model loads
             embedder = make_embedder(settings.embedder, settings.model)

@@ -82,6 +82,20 @@ def current_build_id(data_dir: Path) -> str | None:
         return None
 
 
+def check_current_link(data_dir: Path) -> None:
+    """`current` is a symbolic link to a build, or absent. Anything else (a data directory copied by a tool
+    that follows links, which turns it into a copy of the build; a file written over it) is a damaged index
+    to report, not "no index yet": a build could not even replace a directory there."""
+    link = current_link(data_dir)
+    if link.is_symlink() or not link.exists():
+        return
+    what = "a directory (the data directory copied by a tool that follows links? `cp -a` keeps them)" \
+        if link.is_dir() else "a file"
+    raise IndexCorrupt(f"{link} should be a link to a build in {builds_dir(data_dir)} but is {what}: "
+                       f"remove it, then run `verbatim index rollback` to serve the newest complete build, "
+                       f"or `verbatim index build`")
+
+
 def indexed_counts(data_dir: Path) -> dict[str, tuple[int, int]] | None:
     """Per document of the current build: (passages, comments with a passage); None when there is no
     readable build (`verbatim corpus list` then says "not indexed")."""

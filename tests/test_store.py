@@ -131,6 +131,24 @@ def test_a_build_older_than_its_own_corpus_answers_and_says_it_is_stale(private,
     assert empty.returncode == 0 and "holds no article any more" in empty.stderr and "corpus import" in empty.stderr
 
 
+def test_a_current_that_is_no_link_is_reported_not_rebuilt_over(private):
+    """`current` turned into a copy of its build, or a file: a one-line error naming the fix, no silent build."""
+    link = private.data_dir / "current"
+    build = os.readlink(link)
+    link.unlink()
+    shutil.copytree(private.data_dir / build, link)
+    copied = run_cli("ask", "Qui est Emmett Shear ?", data_dir=private.data_dir)
+    assert copied.returncode == 1 and "is a directory" in copied.stderr and "building" not in copied.stderr
+    shutil.rmtree(link)
+    link.write_text("junk")
+    junk = run_cli("ask", "Qui est Emmett Shear ?", data_dir=private.data_dir)
+    assert junk.returncode == 1 and "but is a file" in junk.stderr and "index rollback" in junk.stderr
+    link.unlink()
+    back = run_cli("index", "rollback", data_dir=private.data_dir)
+    assert back.returncode == 0 and "there was none" in back.stdout, back.stderr
+    assert run_cli("ask", "Qui est Emmett Shear ?", data_dir=private.data_dir).returncode == 0
+
+
 def test_damaged_file_is_refused(private):
     settings = private
     passages = settings.data_dir / "current" / store.PASSAGES
