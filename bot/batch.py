@@ -26,14 +26,14 @@ class BatchLine:
 def read_batch(stream: BinaryIO) -> Iterator[BatchLine]:
     number = 0
     while True:
-        raw = stream.readline(MAX_LINE_BYTES)
+        raw = stream.readline(MAX_LINE_BYTES + 1)  # a line of MAX_LINE_BYTES and its newline is not too long
         if not raw:
             return
         number += 1
-        if len(raw) == MAX_LINE_BYTES and not raw.endswith(b"\n"):
+        if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
             while (rest := stream.readline(MAX_LINE_BYTES)) and not rest.endswith(b"\n"):
                 pass  # skip the rest of an over-long line
-            yield BatchLine(number, "", f"line {number} is longer than {MAX_LINE_BYTES} bytes")
+            yield BatchLine(number, "", f"line {number}: longer than {MAX_LINE_BYTES} bytes")
             continue
         raw = raw.removesuffix(b"\n").removesuffix(b"\r")
         if number == 1:

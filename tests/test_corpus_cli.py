@@ -317,3 +317,8 @@ def test_remove_takes_the_id_list_shows_when_the_file_is_named_otherwise(capsys,
     assert out.startswith("other-id\t"), out
     rc, out, err = verbatim(capsys, dirs, "remove", "other-id")
     assert rc == 0 and "removed other-id" in out and not (corpus / "renamed.md").exists(), err
+
+
+def test_a_long_bad_id_is_shown_cut_with_an_ellipsis_inside_its_quotes(capsys, dirs):
+    rc, _, err = verbatim(capsys, dirs, "import", str(SEED_PAGE), "--id", "A" * 101)
+    assert rc == 1 and f"'{'A' * 50}…' is not a plain id" in err, err

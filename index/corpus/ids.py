@@ -21,7 +21,7 @@ def check_id(doc_id: str) -> str:
     """The id itself when it is a plain slug; a CorpusError otherwise (`../x`, `/abs`, `.`, NUL, newline…)."""
     if (not isinstance(doc_id, str) or len(doc_id) > MAX_ID or _PLAIN_SLUG.fullmatch(doc_id) is None
             or ".." in doc_id):
-        shown = repr(doc_id)[:60]
+        shown = repr(doc_id if not isinstance(doc_id, str) or len(doc_id) <= 50 else doc_id[:50] + "…")
         raise CorpusError(f"{shown} is not a plain id: use lower-case letters, digits, '-', '_' and '.', "
                           f"starting with a letter or digit, at most {MAX_ID} characters (no '/' or '..')")
     return doc_id
