@@ -8,7 +8,7 @@ import argparse
 import json
 import sys
 
-from index.errors import CorpusError, VerbatimError
+from index.errors import CorpusError, IndexCorrupt, VerbatimError
 
 from .progress import progress_bar
 
@@ -214,7 +214,12 @@ def corpus_list(args: argparse.Namespace) -> int:
     check_corpus_dir(settings.corpus_dir)
     collection = Collection(settings.corpus_dir)
     _warn_damaged(collection)
-    rows = corpus_articles(collection, indexed_counts(settings))  # the build of files or PostgreSQL
+    try:
+        counts = indexed_counts(settings)  # the build of files or PostgreSQL
+    except IndexCorrupt as e:  # the articles can still be listed, without what the index holds of them
+        print(f"verbatim: warning: {e}", file=sys.stderr)
+        counts = None
+    rows = corpus_articles(collection, counts)
     if args.json:
         print(json.dumps(rows, ensure_ascii=False))
         return 0

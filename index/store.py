@@ -97,8 +97,8 @@ def check_current_link(data_dir: Path) -> None:
 
 
 def indexed_counts(data_dir: Path) -> dict[str, tuple[int, int]] | None:
-    """Per document of the current build: (passages, comments with a passage); None when there is no
-    readable build (`verbatim corpus list` then says "not indexed")."""
+    """Per document of the current build: (passages, comments with a passage); None when there is no build.
+    IndexCorrupt when the current build is gone or cannot be read (`corpus list` warns, and shows "not indexed")."""
     build_id = current_build_id(data_dir)
     if build_id is None:
         return None
@@ -113,8 +113,12 @@ def indexed_counts(data_dir: Path) -> dict[str, tuple[int, int]] | None:
                 seen = comments.setdefault(doc_id, set())
                 if location.get("kind") == "comment":
                     seen.add(location.get("comment"))
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
+    except FileNotFoundError:
+        raise IndexCorrupt(f"the current index build {build_id} is missing from {builds_dir(data_dir)}: "
+                           "run `verbatim index rollback` or `verbatim index build`") from None
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise IndexCorrupt(f"the current index build {build_id} cannot be read ({e.__class__.__name__}): "
+                           "`verbatim index info` checks it; `verbatim index build` makes a new one") from None
     return {doc_id: (n, len(comments[doc_id])) for doc_id, n in passages.items()}
 
 

@@ -322,3 +322,20 @@ def test_remove_takes_the_id_list_shows_when_the_file_is_named_otherwise(capsys,
 def test_a_long_bad_id_is_shown_cut_with_an_ellipsis_inside_its_quotes(capsys, dirs):
     rc, _, err = verbatim(capsys, dirs, "import", str(SEED_PAGE), "--id", "A" * 101)
     assert rc == 1 and f"'{'A' * 50}…' is not a plain id" in err, err
+
+
+def test_list_warns_when_the_current_build_is_missing_or_unreadable(capsys, dirs):
+    """The articles are still listed, "not indexed", and a warning says why instead of implying no build."""
+    import os
+
+    corpus, data = dirs
+    rc, _, err = verbatim(capsys, dirs, "import", str(SEED_PAGE), "--id", "seed")
+    assert rc == 0, err
+    data.mkdir(parents=True)
+    os.symlink("builds/20260101T000000.000Z-abcdef", data / "current")
+    rc, out, err = verbatim(capsys, dirs, "list")
+    assert rc == 0 and "not indexed" in out and "warning: the current index build" in err and "missing" in err
+    (data / "builds" / "20260101T000000.000Z-abcdef").mkdir(parents=True)
+    (data / "builds" / "20260101T000000.000Z-abcdef" / "passages.jsonl").write_text("garbage\n")
+    rc, out, err = verbatim(capsys, dirs, "list")
+    assert rc == 0 and "not indexed" in out and "cannot be read" in err
