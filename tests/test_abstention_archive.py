@@ -86,6 +86,11 @@ def test_a_title_that_restates_the_question_is_not_quoted_as_its_answer(archive)
     assert asked.answered and first.location.doc_id == ENTRIES[1] and first.location.role != "title"
     assert first.text.startswith("Non, la CNIL ne détient pas")
     assert all(h.passage.location.role != "title" for h in asked.quoted)
+    # With only the title among the hits (k=1), its entry's text is looked up within the entry and quoted.
+    alone = archive.ask("La CNIL a-t-elle une copie des fichiers qui lui sont déclarés ?", k=1)
+    assert [h.passage.location.role for h in alone.hits] == ["title"]
+    assert alone.answered and alone.quoted[0].passage.text.startswith("Non, la CNIL ne détient pas")
+    assert alone.quoted[0].passage.location.doc_id == ENTRIES[1]
 
 
 def test_one_document_keeps_every_word_in_full_and_names_it_holds_weigh_nothing(archive):
