@@ -256,6 +256,19 @@ def test_a_question_deleted_while_the_bot_thinks_still_gets_its_answer_in_the_ch
     assert is_quoted_answer(sent.message)
 
 
+def test_a_reply_that_pings_the_bot_is_a_question_too(standin, bot, data_dir):
+    """Replying to the bot with the ping on puts it in the message's mentions, not in its text."""
+    mid = standin.post_message("Et qui dirige le nouveau laboratoire de Microsoft ?")  # mentions the bot, no <@id>
+    row = stored(data_dir, answer_id(standin.wait_reply(mid)))
+    assert row["question"] == "Et qui dirige le nouveau laboratoire de Microsoft ?"
+
+
+def test_a_failing_typing_indicator_does_not_cost_the_answer(standin, bot):
+    standin.fail("POST", r"^/channels/\d+/typing$", 403)
+    mid = standin.post_message(f"<@{standin.app_id}> Qui dirige le nouveau laboratoire de Microsoft ?")
+    assert is_quoted_answer(standin.wait_reply(mid))
+
+
 def test_message_not_for_the_bot_is_ignored(standin, bot):
     quiet = standin.post_message("Qui dirige OpenAI ?", mention_bot=False)
     asked = standin.post_message(f"<@{standin.app_id}> Qui dirige OpenAI ?")

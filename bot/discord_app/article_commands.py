@@ -21,6 +21,7 @@ from index.errors import DatabaseUnavailable
 
 from .buttons import articles_view
 from .cog import article_choices, channel_and_parent, send_kwargs
+from .delivery import FAILED
 
 if TYPE_CHECKING:
     from .client import VerbatimBot
@@ -129,7 +130,12 @@ class ArticleCog(commands.Cog):
         else:
             log.error("/%s failed", interaction.command.qualified_name if interaction.command else "?", exc_info=error)
             text = say(lang, "busy")
-        if interaction.response.is_done():
-            await interaction.followup.send(**send_kwargs(notice_payload(text)), ephemeral=True)
-        else:
-            await self._private(interaction, text)
+        interaction.extras["error_told"] = True  # the tree's handler then sends no second reply
+        try:
+            if interaction.response.is_done():
+                await interaction.followup.send(**send_kwargs(notice_payload(text)), ephemeral=True)
+            else:
+                await self._private(interaction, text)
+        except FAILED as e:  # too late (past the 3 s window) or Discord refused: nothing more can be said
+            log.warning("could not tell interaction %s why /%s failed (%s)", interaction.id,
+                        interaction.command.qualified_name if interaction.command else "?", e.__class__.__name__)

@@ -48,22 +48,24 @@ class ArticleBindings:
 
     # ----- async API, for the event loop ---------------------------------------------------------------
 
+    # Each call gives up after DEADLINE_S (asyncio.TimeoutError, which callers answer as "unavailable, try
+    # again"): a file another process holds locked must not keep a reply past Discord's 3 s window.
     async def resolve(self, channel_id: int, parent_id: int | None = None) -> Binding | None:
-        return await asyncio.to_thread(self.resolve_now, channel_id, parent_id)
+        return await _within(self.resolve_now, channel_id, parent_id)
 
     async def bind(self, channel_id: int, guild_id: int | None, article_id: str, user_id: int) -> None:
-        await asyncio.to_thread(self._write, channel_id, guild_id, article_id, "set", user_id, True)
+        await _within(self._write, channel_id, guild_id, article_id, "set", user_id, True)
 
     async def remember_thread(self, thread_id: int, guild_id: int | None, article_id: str) -> None:
         """The thread's first answered question sets its article; later ones never change it."""
-        await asyncio.to_thread(self._write, thread_id, guild_id, article_id, "thread", None, False)
+        await _within(self._write, thread_id, guild_id, article_id, "thread", None, False)
 
     async def clear(self, channel_id: int) -> Binding | None:
         """Removes the channel's or thread's own row; returns what it was."""
-        return await asyncio.to_thread(self._clear, channel_id)
+        return await _within(self._clear, channel_id)
 
     async def own(self, channel_id: int) -> Binding | None:
-        return await asyncio.to_thread(self._own, channel_id)
+        return await _within(self._own, channel_id)
 
     # ----- synchronous parts, in a worker thread -----------------------------------------------------------
 
@@ -99,3 +101,10 @@ class ArticleBindings:
         with self._lock:
             self._db.execute("DELETE FROM article_bindings WHERE channel_id = ? AND article_id = ? AND origin = 'thread'",
                              (channel_id, article_id))
+
+
+DEADLINE_S = 2.0  # as the PostgreSQL bindings (stores/)
+
+
+async def _within(call, *args):
+    return await asyncio.wait_for(asyncio.to_thread(call, *args), DEADLINE_S)

@@ -10,6 +10,7 @@ thread's binding (bot.discord_app.bindings) unless the question's words name ano
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import time
@@ -296,7 +297,7 @@ class AskCog(commands.Cog):
             if stored is None:
                 await interaction.response.send_message(say(lang, "no_answer_yet"), ephemeral=True)
                 return
-            await self.show_sources(interaction, stored.id)
+            await self.show_sources(interaction, stored.id, known=stored)  # read once: the 3 s window is short
             return
         number = _ANSWER_NUMBER.fullmatch(answer.strip())  # "12", "#12", "n° 12", or a choice's "#12 · question"
         if number is None:
@@ -311,6 +312,9 @@ class AskCog(commands.Cog):
             rows = await self.bot.answers.recent(channel_id=interaction.channel_id or 0, guild_id=interaction.guild_id,
                                                  query=current.lstrip("#"))
         except StoreBusy:
+            rows = []
+        except Exception:  # suggestions are a convenience: an empty list beats "Loading options failed"
+            log.exception("suggesting answers for /source failed")
             rows = []
         return [app_commands.Choice(name=name, value=value) for name, value in (answer_choice(i, q) for i, q in rows)]
 
@@ -336,8 +340,10 @@ class AskCog(commands.Cog):
             return None
         return stored
 
-    async def show_sources(self, interaction: discord.Interaction, answer_id: int) -> None:
-        stored = await self._stored_here(interaction, answer_id)
+    async def show_sources(self, interaction: discord.Interaction, answer_id: int,
+                           known: StoredAnswer | None = None) -> None:
+        """`known`: the answer, already read from the store for this channel (not read again)."""
+        stored = known if known is not None else await self._stored_here(interaction, answer_id)
         if stored is None:
             return
         payload = sources_payload(stored.answer, stored.id, stored.asker_name, name_articles=self.names_articles(stored.answer))
@@ -388,23 +394,27 @@ class AskCog(commands.Cog):
                 log.warning("could not tell message %s something went wrong (%s)", message.id, e.__class__.__name__)
 
     async def _on_question(self, message: discord.Message, question: str) -> None:
+        self.bot.departure.replying()  # whatever this replies is let finish before the bot leaves
         guild_id = message.guild.id if message.guild else None
-        if not self.bot.config.allows(guild_id, message.channel.id, channel_and_parent(message.channel)[1]):
-            log.info("ignored a mention in channel %s (not allowed)", message.channel.id)
-            return
         locale = message.guild.preferred_locale if message.guild else None
         lang = guess_lang(question, lang_of_locale(locale))
+        if not self.bot.config.allows(guild_id, message.channel.id, channel_and_parent(message.channel)[1]):
+            # Not a word in public where the server's admins keep the bot out (/ask says so, privately).
+            log.info("ignored a mention in channel %s (not allowed)", message.channel.id)
+            return
         if self.bot.inflight.closing:
-            self.bot.departure.replying()  # this reply is let finish before the bot leaves
             await reply_to(message, say(lang, "restarting_new"))
             return
         refusal = await self._refusal(question, message.author.id, guild_id, lang)
         if refusal:
             await reply_to(message, **send_kwargs(notice_payload(refusal)))
             return
+        if self.bot.inflight.closing:  # SIGTERM arrived during the checks (shared limits can take a moment)
+            await reply_to(message, say(lang, "restarting_new"))
+            return
         tell = lambda: reply_to(message, say(lang, "restarting"))
         async with self.bot.inflight.track(tell) as job:
-            async with message.channel.typing():
+            async with typing_in(message.channel):
                 payload, view = await self._answer(question, "all", user=message.author, guild_id=guild_id,
                                                    channel=message.channel, lang=lang)
             job.delivering = True
@@ -414,13 +424,38 @@ class AskCog(commands.Cog):
             await reply_to(message, **kwargs)
 
 
+@contextlib.asynccontextmanager
+async def typing_in(channel):
+    """"Verbatim is typing…" while the answer is made, if Discord lets it: the indicator is a courtesy, so
+    its failure (an error, a rate limit) must not cost the asker the answer."""
+    typing = channel.typing()
+    try:
+        await asyncio.wait_for(typing.__aenter__(), 2.0)
+        entered = True
+    except Exception as e:  # noqa: BLE001 - HTTP, transport, timeout: answer without the indicator
+        log.info("no typing indicator in channel %s (%s)", getattr(channel, "id", "?"), e.__class__.__name__)
+        entered = False
+    try:
+        yield
+    finally:
+        if entered:
+            await typing.__aexit__(None, None, None)
+
+
 def question_in(message: discord.Message, me: discord.abc.User | None, answer_channels) -> str | None:
-    """The question a message asks the bot, or None if it is not for the bot."""
+    """The question a message asks the bot, or None if it is not for the bot: it mentions the bot (in its text,
+    as a reply that pings it, or through the bot's own role), it is a direct message, or it ends with "?" in
+    an answer channel."""
     if me is None or message.author.bot or message.webhook_id is not None:
         return None
-    mention = re.compile(rf"<@!?{me.id}>")
-    if mention.search(message.content or ""):
-        return _as_shown_in(mention.sub(" ", message.content), message)
+    content = message.content or ""
+    own_role = message.guild.self_role if message.guild is not None else None
+    mention = re.compile(rf"<@!?{me.id}>" + (rf"|<@&{own_role.id}>" if own_role is not None else ""))
+    addressed = mention.search(content) is not None or any(u.id == me.id for u in message.mentions) \
+        or (own_role is not None and own_role in message.role_mentions) \
+        or isinstance(message.channel, discord.DMChannel)
+    if addressed and content.strip():
+        return _as_shown_in(mention.sub(" ", content), message)
     content = (message.content or "").strip()
     if message.channel.id in answer_channels and content.endswith("?") \
             and any(c.isalnum() for c in content):  # "?" or "😂?" in a busy channel asks nothing

@@ -15,6 +15,7 @@ import logging
 import time
 from typing import Any, Awaitable
 
+import aiohttp
 import discord
 
 log = logging.getLogger(__name__)
@@ -23,6 +24,9 @@ ACK_WINDOW = 3.0  # seconds Discord gives the first response
 STEP_TIMEOUT = 5.0  # one edit, follow-up or channel message, retries included
 PAUSE = 1.0  # between two ways of delivering
 CHECK_TIMEOUT = 3.0  # fetching the reply to see whether an edit that seemed to fail landed
+# What a request to Discord can fail with: an HTTP error, a timeout, or the connection itself (discord.py lets
+# aiohttp's "Server disconnected" and OSErrors through): each is a reason to try the next way, never silence.
+FAILED = (discord.HTTPException, asyncio.TimeoutError, aiohttp.ClientError, OSError)
 
 
 def _why(error: BaseException) -> str:
@@ -39,15 +43,16 @@ async def acknowledge(action: Awaitable[Any], received_at: float, what: str) -> 
     try:
         await asyncio.wait_for(action, timeout=max(0.2, left))
         return True
-    except (discord.HTTPException, asyncio.TimeoutError) as e:
+    except FAILED as e:
         log.warning("could not acknowledge %s within Discord's 3 s window (%s)", what, _why(e))
         return False
 
 
 def _ambiguous(error: BaseException) -> bool:
-    """A timeout or a 5xx may come after Discord applied the request; a 429 or another 4xx never does."""
-    return isinstance(error, asyncio.TimeoutError) or (isinstance(error, discord.HTTPException)
-                                                       and error.status >= 500)
+    """A timeout, a dropped connection or a 5xx may come after Discord applied the request; a 429 or another
+    4xx never does."""
+    return isinstance(error, (asyncio.TimeoutError, aiohttp.ClientError, OSError)) or (
+        isinstance(error, discord.HTTPException) and error.status >= 500)
 
 
 async def _edit_landed(interaction: discord.Interaction, kwargs: dict) -> bool:
@@ -56,7 +61,7 @@ async def _edit_landed(interaction: discord.Interaction, kwargs: dict) -> bool:
     twice is better than never."""
     try:
         message = await asyncio.wait_for(interaction.original_response(), CHECK_TIMEOUT)
-    except (discord.HTTPException, discord.ClientException, asyncio.TimeoutError) as e:
+    except (*FAILED, discord.ClientException) as e:
         log.warning("could not check whether the reply to interaction %s was edited (%s)", interaction.id, _why(e))
         return False
     return shows(message.content, [e.to_dict() for e in message.embeds], message.flags.loading, kwargs)
@@ -93,7 +98,7 @@ async def deliver(interaction: discord.Interaction, kwargs: dict, view: discord.
         try:
             await asyncio.wait_for(interaction.edit_original_response(**kwargs, **extra), STEP_TIMEOUT)
             return "edit"
-        except (discord.HTTPException, asyncio.TimeoutError) as e:
+        except FAILED as e:
             failure = e
         await asyncio.sleep(PAUSE)
         if _ambiguous(failure) and await _edit_landed(interaction, kwargs):
@@ -106,7 +111,7 @@ async def deliver(interaction: discord.Interaction, kwargs: dict, view: discord.
             await asyncio.wait_for(interaction.followup.send(**kwargs, **extra, ephemeral=not public, wait=True),
                                    STEP_TIMEOUT)
             return "followup"
-        except (discord.HTTPException, asyncio.TimeoutError) as e:
+        except FAILED as e:
             log.warning("the follow-up to interaction %s failed too (%s)", interaction.id, _why(e))
     channel = interaction.channel
     if public and channel is not None and hasattr(channel, "send"):
@@ -116,7 +121,7 @@ async def deliver(interaction: discord.Interaction, kwargs: dict, view: discord.
             await asyncio.wait_for(channel.send(**{**kwargs, "content": content or None}, **extra), STEP_TIMEOUT)
             log.info("answered interaction %s with a channel message", interaction.id)
             return "channel"
-        except (discord.HTTPException, asyncio.TimeoutError) as e:
+        except FAILED as e:
             log.warning("the channel message for interaction %s failed (%s)", interaction.id, _why(e))
     log.error("could not deliver the reply to interaction %s by any means", interaction.id)
     return None
@@ -133,7 +138,7 @@ async def reply_privately(interaction: discord.Interaction, text: str) -> bool:
         else:
             await asyncio.wait_for(interaction.followup.send(text, ephemeral=True), STEP_TIMEOUT)
         return True
-    except (discord.HTTPException, asyncio.TimeoutError, discord.InteractionResponded) as e:
+    except (*FAILED, discord.InteractionResponded) as e:
         log.warning("could not reply to interaction %s (%s)", interaction.id, _why(e))
         return False
 

@@ -93,6 +93,8 @@ async def on_app_command_error(interaction: discord.Interaction, error: app_comm
         if not interaction.response.is_done() and interaction.type is not discord.InteractionType.autocomplete:
             await reply_privately(interaction, say(_lang(interaction), "not_allowed"))
         return  # else the command's own handler said why: one reply, not two
+    if interaction.extras.get("error_told"):  # the command's cog logged it and answered: one reply, not two
+        return
     if isinstance(error, REQUEST_ERRORS) or isinstance(cause, (KeyError, TypeError, ValueError, AttributeError)):
         log.warning("/%s: malformed request (%s: %s)", name, cause.__class__.__name__, str(cause)[:200])
         text = say(_lang(interaction), "bad_request")
