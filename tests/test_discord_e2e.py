@@ -263,6 +263,13 @@ def test_a_reply_that_pings_the_bot_is_a_question_too(standin, bot, data_dir):
     assert row["question"] == "Et qui dirige le nouveau laboratoire de Microsoft ?"
 
 
+def test_a_direct_message_is_a_question_without_a_mention(standin, bot, data_dir):
+    mid = standin.post_dm("Qui dirige le nouveau laboratoire de Microsoft ?")
+    reply = standin.wait_reply(mid)
+    assert is_quoted_answer(reply) and reply["channel_id"] in standin.dm_channels.values()
+    assert stored(data_dir, answer_id(reply))["question"] == "Qui dirige le nouveau laboratoire de Microsoft ?"
+
+
 def test_a_failing_typing_indicator_does_not_cost_the_answer(standin, bot):
     standin.fail("POST", r"^/channels/\d+/typing$", 403)
     mid = standin.post_message(f"<@{standin.app_id}> Qui dirige le nouveau laboratoire de Microsoft ?")

@@ -160,6 +160,7 @@ class DiscordStandIn:
         self.sent: list[Sent] = []
         self.messages: dict[str, dict] = {}
         self.deleted_messages: set[str] = set()  # user messages deleted (delete_user_message)
+        self.dm_channels: dict[str, str] = {}  # user id → the id of their direct-message channel with the bot
         self.heartbeats: list[float] = []
         self.identifies: list[dict] = []
         self.sessions = 0
@@ -563,7 +564,7 @@ class DiscordStandIn:
         for problem in checks.check_message(body, creating=True):
             self.violation(f"channel message: {problem}")
         guild = self._guild_of_channel(channel_id)
-        if guild is None:
+        if guild is None and channel_id not in self.dm_channels.values():
             self.violation(f"message to unknown channel {channel_id}")
         reference = body.get("message_reference") or {}
         if str(reference.get("message_id")) in self.deleted_messages:
@@ -755,6 +756,15 @@ class DiscordStandIn:
         """What the bot sent in reply to a message (also a reply sent as a plain message, its question deleted)."""
         return [s for s in self.sent if str((s.body.get("message_reference") or s.body.get("replied_to_deleted") or {})
                                             .get("message_id")) == str(message_id)]
+
+    def post_dm(self, content: str, *, user: dict | None = None) -> str:
+        """A direct message to the bot (no guild, no member; the content always arrives, as in Discord)."""
+        user = user or self.new_user()
+        channel_id = self.dm_channels.setdefault(user["id"], o.snowflake())
+        mid = o.snowflake()
+        msg = o.message(mid, channel_id, user, {"content": content})
+        self._call(self._dispatch("MESSAGE_CREATE", msg))
+        return mid
 
     def delete_user_message(self, message_id: str, channel: str = "general", guild: str | None = None) -> None:
         """The user deletes a message: replies to it must ask to be sent anyway, and the bot is told."""
