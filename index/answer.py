@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 from .evidence import CollectionSpread, absent_names, collection_evidence, mentioned_names, shares_a_word
 from .model import Answer, Hit, Lang, Scope
@@ -104,9 +105,25 @@ def lacks_asked_kind(question: str, kind: str | None, hits: tuple[Hit, ...], set
 
 def asks_back(hit: Hit) -> bool:
     """A title that is itself a question ("Un cookie : qu'est-ce que c'est ?", the way help entries are
-    titled) restates the question it matches so well; it answers nothing, so it is not quoted as the
-    answer, though it still ranks (and so still chooses its document). /source shows it."""
+    titled) restates the question it matches so well; it answers nothing."""
     return hit.passage.location.role == "title" and hit.passage.text.rstrip().endswith("?")
+
+
+# "En savoir plus : …", "Lire aussi : …", "Read more: …": a line that sends the reader elsewhere.
+_ELSEWHERE = re.compile(r"(en savoir plus|(?:à |a )?lire aussi|voir aussi|pour aller plus loin|read more|see also)\b",
+                        re.IGNORECASE)
+_ELSEWHERE_CHARS = 200
+
+
+def points_elsewhere(hit: Hit) -> bool:
+    """A short cross-reference line: it names where the answer is, it does not give it."""
+    text = hit.passage.text.strip()
+    return len(text) <= _ELSEWHERE_CHARS and _ELSEWHERE.match(text) is not None
+
+
+def answers_nothing(hit: Hit) -> bool:
+    """Not quoted as an answer, though it still ranks (and so still chooses its document); /source shows it."""
+    return asks_back(hit) or points_elsewhere(hit)
 
 
 def compose_answer(question: str, language: Lang, ranked: Ranked, stored: StoredIndex, settings: Settings,
@@ -126,8 +143,8 @@ def compose_answer(question: str, language: Lang, ranked: Ranked, stored: Stored
         # A question-title passed over still chose the article: its text answers, or else the title itself
         # (not another article's passage).
         chosen = hits[0].passage.location.doc_id
-        lead = next((h for h in hits if not asks_back(h) and h.passage.location.doc_id == chosen), hits[0])
-        quoted = (lead, *(h for h in hits if h is not lead and not asks_back(h)
+        lead = next((h for h in hits if not answers_nothing(h) and h.passage.location.doc_id == chosen), hits[0])
+        quoted = (lead, *(h for h in hits if h is not lead and not answers_nothing(h)
                           and h.score >= lead.score - settings.quote_margin))
         quoted = quoted[: settings.max_quoted]
     return Answer(question=question, language=language, answered=answered, hits=hits, quoted=quoted,

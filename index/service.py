@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from . import store
 from .backends import index_source
 from .ranking.alignment import translations
-from .answer import asks_back, compose_answer
+from .answer import answers_nothing, compose_answer
 from .corpus.fingerprint import corpus_hash
 from .embedders import Embedder, make_embedder
 from .catalogue import catalogue
@@ -129,7 +129,7 @@ class Retriever:
             if language == "en" and self._little_evidence(loaded, question, ranked):
                 ranked = self._second_look(loaded, vector, question, scope, k or self.settings.top_k, ranked, doc_ids)
             answer = compose_answer(question, language, ranked, loaded.stored, self.settings, scope)
-            if doc_ids is None and answer.answered and asks_back(answer.quoted[0]):
+            if doc_ids is None and answer.answered and answers_nothing(answer.quoted[0]):
                 answer = self._quote_its_text(loaded, vector, question, language, scope, k, answer)
             answers.append(replace(answer, article_id=article or answer.article_id or _chosen_article(answer)))
         took_ms = (time.perf_counter() - started) * 1000
@@ -137,13 +137,14 @@ class Retriever:
 
     def _quote_its_text(self, loaded: _Loaded, vector, question: str, language, scope: Scope, k: int | None,
                         answer: Answer) -> Answer:
-        """The answer's first quote is a title that is a question, its article's text not among the hits: quote
+        """The answer's first quote answers nothing (a question-title, a "see also" line), its article's text not
+        among the hits: quote
         the passages of that article that answer best, ranked within it (no second encoder call)."""
         doc = answer.quoted[0].passage.location.doc_id
         depth = max(k or self.settings.top_k, self.settings.top_k)  # enough to reach past the title
         inner = loaded.ranker.rank(vector, question, scope, depth, doc_ids=frozenset([doc]))
         within = compose_answer(question, language, inner, loaded.stored, self.settings, scope)
-        text = tuple(h for h in within.hits if not asks_back(h))
+        text = tuple(h for h in within.hits if not answers_nothing(h))
         if not text:
             return answer
         best = text[0].score
