@@ -26,13 +26,13 @@ class BatchLine:
 def read_batch(stream: BinaryIO) -> Iterator[BatchLine]:
     number = 0
     while True:
-        raw = stream.readline(MAX_LINE_BYTES + 1)  # a line of MAX_LINE_BYTES and its newline is not too long
+        raw = stream.readline(MAX_LINE_BYTES + 2)  # a line of MAX_LINE_BYTES and its \n or \r\n is not too long
         if not raw:
             return
         number += 1
-        if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
-            while (rest := stream.readline(MAX_LINE_BYTES)) and not rest.endswith(b"\n"):
-                pass  # skip the rest of an over-long line
+        if len(raw.removesuffix(b"\n").removesuffix(b"\r")) > MAX_LINE_BYTES:
+            while not raw.endswith(b"\n") and (raw := stream.readline(MAX_LINE_BYTES)):
+                pass  # skip the rest of an over-long line (not the next one)
             yield BatchLine(number, "", f"line {number}: longer than {MAX_LINE_BYTES} bytes")
             continue
         raw = raw.removesuffix(b"\n").removesuffix(b"\r")

@@ -247,7 +247,8 @@ def _corpus_remove(args: argparse.Namespace) -> int:
 
     doc = Collection(settings.corpus_dir).remove(args.id)
     if doc is None:
-        print(f"removed the damaged file {args.id}.md (it could not be read, so no index holds it)")
+        print(f"removed the damaged file {args.id}.md; run `verbatim index build` (if it was indexed before it was "
+              "damaged, the new build drops it)")
         return 0
     remember_removed(settings.corpus_dir, doc.id, doc.guid, doc.url)  # a followed feed must not bring it back
     print(f"removed {doc.id} ({doc.title}); run `verbatim index build` to drop it from the index")

@@ -110,8 +110,8 @@ def asks_back(hit: Hit) -> bool:
 
 
 # "En savoir plus : …", "Lire aussi : …", "Read more: …": a line that sends the reader elsewhere.
-_ELSEWHERE = re.compile(r"(en savoir plus|(?:à |a )?lire aussi|voir aussi|pour aller plus loin|read more|see also)\b",
-                        re.IGNORECASE)
+_ELSEWHERE = re.compile(r"(?:en savoir plus|(?:à |a )?lire aussi|voir aussi|pour aller plus loin|read more|see also)"
+                        r"\s*(?:[:\-–—]|sur\b|about\b|on\b)", re.IGNORECASE)  # "Pour aller plus loin, vous…" answers
 _ELSEWHERE_CHARS = 200
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Callable
 
 from . import store
@@ -127,7 +128,7 @@ def build_index(settings: Settings, embedder: Embedder | None = None, progress: 
                 "model_id": embedder.model_id,
                 "dim": embedder.dim,
                 "ann": settings.ann,
-                "corpus_dir": str(settings.corpus_dir),
+                "corpus_dir": str(Path(settings.corpus_dir).resolve()),  # whatever directory the build ran from
                 "corpus_hash": fingerprint,
                 "documents": [d.id for d in docs],
                 "counts": {"documents": len(docs), "passages": len(passages), "sentences": len(sentence_texts),

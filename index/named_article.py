@@ -3,10 +3,11 @@ other title holds.
 
 A channel bound to one article sends its questions there "unless they name another" (issue 8): a mention
 has no article option, so the naming is in the words. Naming must be unmistakable, since a false one
-takes a question away from the article its channel is about. So the title words a question shares must
-point to that one article (no other title holds them all), and they must be most of its title's words,
-three of them in a row, or at least one distinctive one with a pointer: a word such as "article"
-("dans l'article sur Altman, …") or quotation marks («Microsoft récupère Sam Altman»).
+takes a question away from the article its channel is about, and questions about the same people share
+words with several titles. So the title words must point to that one article (no other title holds them
+all), and either they are nearly all of its title, or the question points at an article: "l'article sur
+Altman", "the piece about Lyon" (not "cet article", which is the channel's own), or the title quoted
+(«Microsoft récupère Sam Altman»; only the quoted words count then).
 """
 from __future__ import annotations
 
@@ -16,13 +17,14 @@ from collections.abc import Sequence
 from .model import ArticleInfo
 from .text_norm import fold, term, words
 
-# Words by which a reader points at an article rather than at what it says.
-_CUES = {"article", "articles", "papier", "billet", "depeche", "reportage", "story", "piece", "post", "entree",
-         "fiche", "page"}
-_MOST = 0.6  # the share of a title's words a question must hold to name it without a cue
-_RUN = 3  # or this many of its words in a row, as in the title ("… récupère Sam Altman, …")
+_MOST = 0.8  # the share of a title's words a question must hold to name it without pointing at it
+_MIN_WORDS = 3  # and at least this many
 _URL = re.compile(r"https?://\S+", re.IGNORECASE)
-_QUOTED = re.compile(r"[«“\"][^«»“”\"]{3,}[»”\"]")  # a title quoted is a title pointed at
+_QUOTED = re.compile(r"[«“\"]([^«»“”\"]{3,})[»”\"]")
+# "l'article sur …", "le reportage consacré à …", "the article about …" (folded text); not "cet article".
+_POINTER = re.compile(r"(?<!\bcet )(?<!\bce )(?<!\bthis )(?<!\bthat )"
+                      r"\b(?:article|papier|reportage|depeche|piece|story)s?\s+"
+                      r"(?:sur|about|on|concernant|consacre\w*\s+a|qui\s+parle\s+de)\b")
 
 
 def _keys(word: str) -> frozenset[str]:
@@ -58,31 +60,28 @@ def named_article(question: str, articles: Sequence[ArticleInfo]) -> ArticleInfo
     by_id = [a for a in articles if ("-" in a.id or any(c.isdigit() for c in a.id)) and fold(a.id) in tokens]
     if len(by_id) == 1:
         return by_id[0]
-    asked = [_keys(w) for w in words(question)]
-    cue = any(keys & _CUES for keys in asked) or _QUOTED.search(question) is not None
-    asked_keys = frozenset().union(*asked) if asked else frozenset()
     titles = {a.id: _title_words(a.title) for a in articles}
+    quoted = " ".join(_QUOTED.findall(question))
+    if quoted:  # only what is quoted
+        return _unique(articles, titles, _all_keys(quoted), lambda held, title: bool(held))
+    pointed = _POINTER.search(" ".join(fold(question).split())) is not None
+    return _unique(articles, titles, _all_keys(question),
+                   lambda held, title: bool(held) if pointed
+                   else len(held) >= max(_MIN_WORDS, _MOST * len(title)) or len(held) == len(title) >= 2)
+
+
+def _all_keys(text: str) -> frozenset[str]:
+    return frozenset().union(*(_keys(w) for w in words(text)))
+
+
+def _unique(articles, titles, asked: frozenset[str], enough) -> ArticleInfo | None:
+    """The one article whose title words the question holds `enough` of, no other title holding them all."""
     named = []
     for a in articles:
-        held = [keys for keys in titles[a.id] if keys & asked_keys]
-        if not held or (len(held) < 2 and not cue):
+        held = [keys for keys in titles[a.id] if keys & asked]
+        if not held or not enough(held, titles[a.id]):
             continue
-        if not cue and len(held) < _MOST * len(titles[a.id]) and _longest_run(titles[a.id], asked) < _RUN:
-            continue
-        # Distinctive: no other title holds every one of those words.
         if any(all(any(keys & other for other in titles[b.id]) for keys in held) for b in articles if b.id != a.id):
             continue
         named.append(a)
     return named[0] if len(named) == 1 else None
-
-
-def _longest_run(title: list[frozenset[str]], asked: list[frozenset[str]]) -> int:
-    """The most title words the question holds one after the other, in the title's order."""
-    best = 0
-    for i in range(len(asked)):
-        for j in range(len(title)):
-            n = 0
-            while i + n < len(asked) and j + n < len(title) and asked[i + n] & title[j + n]:
-                n += 1
-            best = max(best, n)
-    return best

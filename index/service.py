@@ -20,7 +20,7 @@ from .corpus.fingerprint import corpus_hash
 from .embedders import Embedder, make_embedder
 from .catalogue import catalogue
 from .evidence import CollectionSpread, document_evidence
-from .errors import DatabaseUnavailable, IndexMismatch, IndexMissing, UnknownArticle, VerbatimError
+from .errors import CorpusError, DatabaseUnavailable, IndexMismatch, IndexMissing, UnknownArticle, VerbatimError
 from .language import detect_language
 from .model import Answer, ArticleInfo, Scope
 from .preflight import check_build_possible
@@ -251,7 +251,15 @@ def check_compatible(manifest: dict, embedder: Embedder, corpus_dir: Path | None
     if manifest.get("dim") != embedder.dim:
         raise IndexMismatch(f"the index has {manifest.get('dim')}-dimensional vectors but the embedder makes "
                             f"{embedder.dim}: {fix}")
-    if corpus_dir is not None and corpus_dir.is_dir() and corpus_hash(corpus_dir) != manifest.get("corpus_hash"):
+    if corpus_dir is not None and corpus_dir.is_dir():
+        try:
+            changed = corpus_hash(corpus_dir) != manifest.get("corpus_hash")
+        except CorpusError as e:  # a damaged article file: the build still holds what it was built from
+            return (f"the corpus in {corpus_dir} cannot be read ({e}): answering from index build "
+                    f"{manifest.get('build_id', '?')}; repair or remove that file, then run `verbatim index build`")
+    else:
+        changed = False
+    if changed:
         built_from = manifest.get("corpus_dir")
         if built_from and Path(built_from).resolve() != corpus_dir.resolve():
             raise IndexMismatch(f"the corpus in {corpus_dir} is not the one the index was built from ({built_from}), "

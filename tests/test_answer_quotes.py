@@ -14,6 +14,7 @@ def test_a_question_title_and_a_see_also_line_answer_nothing():
     assert points_elsewhere(hit("En savoir plus : Publication gênante sur les réseaux sociaux : signalez pour supprimer !"))
     assert points_elsewhere(hit("À lire aussi : Lyon prête des vélos-cargos"))
     assert points_elsewhere(hit("Read more: the board's statement"))
+    assert points_elsewhere(hit("En savoir plus sur le piratage des comptes des réseaux sociaux ici."))
 
 
 def test_text_that_answers_is_quoted_even_when_it_looks_alike():
@@ -21,3 +22,5 @@ def test_text_that_answers_is_quoted_even_when_it_looks_alike():
     assert not answers_nothing(hit("Intelligence artificielle : Microsoft récupère Sam Altman", role="title"))
     assert not answers_nothing(hit("En savoir plus, c'est ce que demandent les lecteurs depuis vendredi : " + "x" * 200))
     assert not answers_nothing(hit("Lire les conditions générales avant de signer."))
+    assert not answers_nothing(hit("Pour aller plus loin, vous pouvez paramétrer votre navigateur."))
+    assert not answers_nothing(hit("Read more than 20 books a year, the survey says."))

@@ -300,6 +300,11 @@ def test_a_damaged_article_file_is_skipped_with_a_warning_and_can_be_removed(cap
     assert rc == 1 and "is damaged" in err and (corpus / "broken.md").read_text("utf-8").startswith('---\nid: "broken')
     rc, out, err = verbatim(capsys, dirs, "remove", "broken")
     assert rc == 0 and "removed the damaged file broken.md" in out and not (corpus / "broken.md").exists()
+    (corpus / "README.md").write_text("Notes about this corpus.\n", "utf-8")  # a name that is no plain id
+    rc, out, err = verbatim(capsys, dirs, "list")
+    assert "verbatim corpus remove README" in err
+    rc, out, err = verbatim(capsys, dirs, "remove", "README")
+    assert rc == 0 and not (corpus / "README.md").exists(), err
     seed = (corpus / "seed.md").read_bytes()
     (corpus / "seed.md").write_bytes(b"\xef\xbb\xbf" + seed)
     rc, out, err = verbatim(capsys, dirs, "list")

@@ -111,6 +111,7 @@ def test_a_build_older_than_its_own_corpus_answers_and_says_it_is_stale(private,
 
     settings = private.with_(corpus_dir=copied_corpus)
     first = build_index(settings, e5_embedder).build_id  # a build of this very corpus directory
+    assert store.read_manifest(settings.data_dir)["corpus_dir"] == str(copied_corpus.resolve())  # not as typed
     assert Retriever.open(settings, build_if_missing=False).stale is None
     [md] = copied_corpus.glob("*.md")
     md.write_text(md.read_text().replace("Guerre des TPU", "Guerre des puces"))
@@ -126,6 +127,10 @@ def test_a_build_older_than_its_own_corpus_answers_and_says_it_is_stale(private,
     assert rollback(settings) == (first, second)
     back = run_cli("ask", "Qui est Emmett Shear ?", data_dir=settings.data_dir, corpus_dir=copied_corpus)
     assert back.returncode == 0 and "Emmett Shear" in back.stdout and "note:" in back.stderr, back.stderr
+    (copied_corpus / "bad.md").write_bytes(b"---\nid: \xff\xfe\n---\n")  # an unreadable file: still served
+    damaged = run_cli("ask", "Qui est Emmett Shear ?", data_dir=settings.data_dir, corpus_dir=copied_corpus)
+    assert damaged.returncode == 0 and "cannot be read" in damaged.stderr and "bad.md" in damaged.stderr
+    (copied_corpus / "bad.md").unlink()
     md.unlink()  # the only article removed: the note says what to do, not "run index build" (which would refuse)
     empty = run_cli("ask", "Qui est Emmett Shear ?", data_dir=settings.data_dir, corpus_dir=copied_corpus)
     assert empty.returncode == 0 and "holds no article any more" in empty.stderr and "corpus import" in empty.stderr

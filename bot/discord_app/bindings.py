@@ -37,9 +37,11 @@ class ArticleBindings:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=10)
+        # The thread itself gives up on a locked file before the caller's deadline (DEADLINE_S): a write the
+        # asker was told failed must not land later.
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=1.5)
         self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA busy_timeout=10000")
+        self._db.execute("PRAGMA busy_timeout=1500")
         self._db.executescript(SCHEMA)
 
     def close(self) -> None:

@@ -146,6 +146,10 @@ class VerbatimBot(commands.Bot):
             return
         if question_in(message, self.user, self.config.answer_channels) is None:
             return
+        guild_id = message.guild.id if message.guild else None
+        parent = getattr(getattr(message.channel, "parent", None), "id", None)
+        if not self.config.allows(guild_id, message.channel.id, parent):
+            return  # not a word where the server's admins keep the bot out
         self.departure.replying()
         locale = message.guild.preferred_locale if message.guild else None
         try:

@@ -456,10 +456,10 @@ def question_in(message: discord.Message, me: discord.abc.User | None, answer_ch
         or isinstance(message.channel, discord.DMChannel)
     if addressed and content.strip():
         return _as_shown_in(mention.sub(" ", content), message)
-    content = (message.content or "").strip()
-    if message.channel.id in answer_channels and content.endswith("?") \
-            and any(c.isalnum() for c in content):  # "?" or "😂?" in a busy channel asks nothing
-        return _as_shown_in(content, message)
+    if message.channel.id in answer_channels:
+        shown = _as_shown_in(content, message)  # "<#…> ?" with a channel it cannot name is only "?"
+        if shown.endswith("?") and any(c.isalnum() for c in shown):  # "?" or "😂?" in a busy channel asks nothing
+            return shown
     return None
 
 

@@ -98,11 +98,12 @@ class Collection:
     def remove(self, doc_id: str) -> Document | None:
         """Removes the article `doc_id` (its id, or its file's name), and its saved page if no other article
         uses it; a damaged file of that name is removed too (then None: it could not be read)."""
-        check_id(doc_id)
-        if doc_id in self.damaged and (self.dir / f"{doc_id}.md").exists():
+        if doc_id in self.damaged and (self.dir / f"{doc_id}.md").exists():  # a name listed from the directory
+
             (self.dir / f"{doc_id}.md").unlink()
             del self._damaged[doc_id]
             return None
+        check_id(doc_id)
         if doc_id not in self.documents():  # the id `corpus list` shows, in a file named otherwise
             named = [stem for stem, d in self.documents().items() if d.id == doc_id]
             doc_id = named[0] if len(named) == 1 else doc_id
