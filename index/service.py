@@ -20,6 +20,7 @@ from .corpus.fingerprint import corpus_hash
 from .embedders import Embedder, make_embedder
 from .catalogue import catalogue
 from .evidence import CollectionSpread, document_evidence
+from .named_article import named_article
 from .errors import CorpusError, DatabaseUnavailable, IndexMismatch, IndexMissing, UnknownArticle, VerbatimError
 from .language import detect_language
 from .model import Answer, ArticleInfo, Scope
@@ -124,14 +125,17 @@ class Retriever:
             vectors = self.embedder.embed_queries(cleaned)
         answers = []
         for question, vector in zip(cleaned, vectors):
-            ranked = loaded.ranker.rank(vector, question, scope, k or self.settings.top_k, doc_ids=doc_ids)
+            named = named_article(question, loaded.articles) if doc_ids is None else None
+            within = frozenset([named.id]) if named is not None else doc_ids  # "dans l'article sur …": that one
+            ranked = loaded.ranker.rank(vector, question, scope, k or self.settings.top_k, doc_ids=within)
             language = detect_language(question)
             if language == "en" and self._little_evidence(loaded, question, ranked):
-                ranked = self._second_look(loaded, vector, question, scope, k or self.settings.top_k, ranked, doc_ids)
+                ranked = self._second_look(loaded, vector, question, scope, k or self.settings.top_k, ranked, within)
             answer = compose_answer(question, language, ranked, loaded.stored, self.settings, scope)
-            if doc_ids is None and answer.answered and answers_nothing(answer.quoted[0]):
+            if answer.answered and answers_nothing(answer.quoted[0]):
                 answer = self._quote_its_text(loaded, vector, question, language, scope, k, answer)
-            answers.append(replace(answer, article_id=article or answer.article_id or _chosen_article(answer)))
+            chosen = article or (named.id if named is not None else None)
+            answers.append(replace(answer, article_id=chosen or answer.article_id or _chosen_article(answer)))
         took_ms = (time.perf_counter() - started) * 1000
         return [answer.with_timing(took_ms) for answer in answers]
 

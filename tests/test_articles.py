@@ -55,6 +55,17 @@ def test_an_article_restricts_every_passage(two_article_retriever):
         assert {h.passage.location.doc_id for h in answer.hits} == {SECOND_ARTICLE_ID}
 
 
+def test_a_question_naming_an_article_is_answered_from_it_alone(two_article_retriever):
+    """"Dans l'article sur les vélos-cargos, …": as with --article (index.named_article decides what names one)."""
+    plain = two_article_retriever.ask("Qui est Emmett Shear ?")
+    assert plain.hits[0].passage.location.doc_id == SEED_ARTICLE_ID
+    named = two_article_retriever.ask("Dans l'article sur les vélos-cargos, qui est Emmett Shear ?")
+    assert {h.passage.location.doc_id for h in named.hits} == {SECOND_ARTICLE_ID}
+    assert named.article_id == SECOND_ARTICLE_ID
+    other = two_article_retriever.ask("Dans cet article sur les vélos-cargos, qui est Emmett Shear ?")  # the channel's own
+    assert other.hits[0].passage.location.doc_id == SEED_ARTICLE_ID
+
+
 def test_an_english_second_look_keeps_the_restriction(two_article_retriever):
     answer = two_article_retriever.ask("What happened over the weekend?", article=SECOND_ARTICLE_ID)
     assert {h.passage.location.doc_id for h in answer.hits} == {SECOND_ARTICLE_ID}
