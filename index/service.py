@@ -20,7 +20,7 @@ from .corpus.fingerprint import corpus_hash
 from .embedders import Embedder, make_embedder
 from .catalogue import catalogue
 from .evidence import CollectionSpread, document_evidence
-from .named_article import named_article
+from .named_article import ArticleNames
 from .errors import CorpusError, DatabaseUnavailable, IndexMismatch, IndexMissing, UnknownArticle, VerbatimError
 from .language import detect_language
 from .model import Answer, ArticleInfo, Scope
@@ -41,6 +41,7 @@ class _Loaded:
     ranker: Ranker
     articles: tuple[ArticleInfo, ...] = ()
     stale: str | None = None  # why the build is older than its corpus (check_compatible), None when it is not
+    names: ArticleNames = ArticleNames(())  # which article a question names (index.named_article)
 
 
 class Retriever:
@@ -84,6 +85,11 @@ class Retriever:
     def build_id(self) -> str:
         return self._loaded.stored.build_id
 
+    def named_article(self, question: str) -> ArticleInfo | None:
+        """The article `question` names in its words, if it names one (index.named_article); any thread may
+        call it: it only reads the loaded build."""
+        return self._loaded.names.named(question)
+
     @property
     def stale(self) -> str | None:
         """Why the build being served is older than the corpus, or None (see `check_compatible`)."""
@@ -125,7 +131,7 @@ class Retriever:
             vectors = self.embedder.embed_queries(cleaned)
         answers = []
         for question, vector in zip(cleaned, vectors):
-            named = named_article(question, loaded.articles) if doc_ids is None else None
+            named = loaded.names.named(question) if doc_ids is None else None
             within = frozenset([named.id]) if named is not None else doc_ids  # "dans l'article sur …": that one
             ranked = loaded.ranker.rank(vector, question, scope, k or self.settings.top_k, doc_ids=within)
             language = detect_language(question)
@@ -141,9 +147,8 @@ class Retriever:
 
     def _quote_its_text(self, loaded: _Loaded, vector, question: str, language, scope: Scope, k: int | None,
                         answer: Answer) -> Answer:
-        """The answer's first quote answers nothing (a question-title, a "see also" line), its article's text not
-        among the hits: quote
-        the passages of that article that answer best, ranked within it (no second encoder call)."""
+        """The answer's first quote answers nothing (a question-title, a "see also" line) and its article's text
+        is not among the hits: quote that article's best passages, ranked within it (no second encoder call)."""
         doc = answer.quoted[0].passage.location.doc_id
         depth = max(k or self.settings.top_k, self.settings.top_k)  # enough to reach past the title
         inner = loaded.ranker.rank(vector, question, scope, depth, doc_ids=frozenset([doc]))
@@ -230,7 +235,8 @@ class Retriever:
 def _load(settings: Settings, embedder: Embedder, source, build_id: str | None, check_corpus: bool = True) -> _Loaded:
     stored = source.load(build_id)
     stale = check_compatible(stored.manifest, embedder, settings.corpus_dir if check_corpus else None)
-    return _Loaded(stored, Ranker(stored, Weights.from_settings(settings)), catalogue(stored.passages), stale)
+    articles = catalogue(stored.passages)
+    return _Loaded(stored, Ranker(stored, Weights.from_settings(settings)), articles, stale, ArticleNames(articles))
 
 
 def _chosen_article(answer: Answer) -> str | None:

@@ -34,6 +34,12 @@ def test_part_of_a_long_title_in_quotes_names_its_article_and_only_the_quoted_wo
     assert named_article("Que pense Sam Altman de l'intelligence artificielle ?", [long, LYON]) is None
 
 
+def test_the_pointer_words_themselves_name_nothing():
+    article_31 = art("cnil-513", "Règlement européen : que devient la liste des fichiers déclarés à la CNIL (liste article 31) ?")
+    assert named_article("Dans l'article sur les vélos-cargos, combien ?", [SEED, article_31]) is None
+    assert named_article("Dans l'article sur l'article 31, que devient la liste ?", [SEED, article_31]) == article_31
+
+
 def test_questions_about_the_same_people_or_this_article_name_nothing():
     macron = [art("macron-retraites", "Emmanuel Macron défend la réforme des retraites"),
               art("macron-zelensky", "Emmanuel Macron reçoit Zelensky à l'Élysée")]
@@ -58,7 +64,8 @@ def test_a_question_merely_about_a_subject_names_nothing():
 
 def test_words_that_two_titles_share_name_neither():
     three = [SEED, LYON, RETURN]
-    assert named_article("Dans l'article sur Sam Altman, que fait Microsoft ?", three) == SEED  # "Microsoft" only in one
+    assert named_article("Dans l'article sur Sam Altman et Microsoft, que fait Nadella ?", three) == SEED  # "Microsoft": one
+    assert named_article("Dans l'article sur Sam Altman, que fait Microsoft ?", three) is None  # the phrase names two
     assert named_article("Dans l'article sur Sam Altman, qui est Emmett Shear ?", three) is None  # both titles hold them
     assert named_article("Selon l'article, que pense Microsoft des vélos ?", three) is None  # one word in each of two
 

@@ -36,7 +36,6 @@ from bot.render.discord_phrases import lang_of_locale, say
 from index.errors import DatabaseUnavailable, UnknownArticle, VerbatimError
 from index.language import detect_language
 from index.model import Answer, ArticleInfo
-from index.named_article import named_article
 
 from .answers_keeper import PendingAnswer, StoreBusy
 from .answers_store import StoredAnswer
@@ -182,7 +181,8 @@ class AskCog(commands.Cog):
                 log.exception("reading the article binding of channel %s failed", channel_id)
             bound = article is not None
             if bound:  # "unless they name another": a mention has no article option, so the naming is in its words
-                other = named_article(question, self.articles())
+                retriever = self.bot.worker.retriever
+                other = retriever.named_article(question) if retriever is not None else None
                 if other is not None and other.id != article:
                     log.info("a question in channel %s names article %s over its own %s", channel_id, other.id, article)
                     article, stale = other.id, False
