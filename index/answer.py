@@ -126,6 +126,17 @@ def answers_nothing(hit: Hit) -> bool:
     return asks_back(hit) or points_elsewhere(hit)
 
 
+def choose_quotes(hits: tuple[Hit, ...], settings: Settings) -> tuple[Hit, ...]:
+    """The passages an answer quotes: the best of the top hit's article that answers something (a title passed
+    over still chose the article; else the title itself, not another article's passage), then every other hit
+    that answers something within `quote_margin` of it."""
+    chosen = hits[0].passage.location.doc_id
+    lead = next((h for h in hits if not answers_nothing(h) and h.passage.location.doc_id == chosen), hits[0])
+    quoted = (lead, *(h for h in hits if h is not lead and not answers_nothing(h)
+                      and h.score >= lead.score - settings.quote_margin))
+    return quoted[: settings.max_quoted]
+
+
 def compose_answer(question: str, language: Lang, ranked: Ranked, stored: StoredIndex, settings: Settings,
                    scope: Scope = "all") -> Answer:
     hits = tuple(
@@ -140,13 +151,7 @@ def compose_answer(question: str, language: Lang, ranked: Ranked, stored: Stored
         not beside_its_document(question, language, ranked, stored, settings, hits[0].passage.location.doc_id, alone)
     quoted: tuple[Hit, ...] = ()
     if answered:
-        # A question-title passed over still chose the article: its text answers, or else the title itself
-        # (not another article's passage).
-        chosen = hits[0].passage.location.doc_id
-        lead = next((h for h in hits if not answers_nothing(h) and h.passage.location.doc_id == chosen), hits[0])
-        quoted = (lead, *(h for h in hits if h is not lead and not answers_nothing(h)
-                          and h.score >= lead.score - settings.quote_margin))
-        quoted = quoted[: settings.max_quoted]
+        quoted = choose_quotes(hits, settings)
     return Answer(question=question, language=language, answered=answered, hits=hits, quoted=quoted,
                   build_id=stored.build_id, scope=scope,
                   extra={"dense": [round(float(d), 4) for d in ranked.dense],

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from . import store
 from .backends import index_source
 from .ranking.alignment import translations
-from .answer import answers_nothing, compose_answer
+from .answer import answers_nothing, choose_quotes, compose_answer
 from .corpus.fingerprint import corpus_hash
 from .embedders import Embedder, make_embedder
 from .catalogue import catalogue
@@ -153,12 +153,9 @@ class Retriever:
         depth = max(k or self.settings.top_k, self.settings.top_k)  # enough to reach past the title
         inner = loaded.ranker.rank(vector, question, scope, depth, doc_ids=frozenset([doc]))
         within = compose_answer(question, language, inner, loaded.stored, self.settings, scope)
-        text = tuple(h for h in within.hits if not answers_nothing(h))
-        if not text:
+        if all(answers_nothing(h) for h in within.hits):
             return answer
-        best = text[0].score
-        return replace(answer, quoted=tuple(h for h in text if h.score >= best - self.settings.quote_margin)
-                       [: self.settings.max_quoted])
+        return replace(answer, quoted=choose_quotes(within.hits, self.settings))
 
     def _little_evidence(self, loaded: _Loaded, question: str, ranked: Ranked) -> bool:
         """Too little keyword evidence for an English question, in the collection or, over many documents, in
